@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "LongLive",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "longlive", targets: ["longlive"]),
+        .library(name: "LongLiveTensor", targets: ["LongLiveTensor"]),
+        .library(name: "LongLiveModels", targets: ["LongLiveModels"]),
+        .library(name: "LongLiveEngine", targets: ["LongLiveEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Hot elementwise kernels (softmax, norms, GELU) with AVX2/FMA paths chosen at run time.
+        // The Swift code in LongLiveTensor holds the readable reference each one is tested against.
+        .target(name: "CLongLiveKernels"),
+        .target(
+            name: "LongLiveTensor",
+            dependencies: ["COpenBLAS", "CLongLiveKernels"]
+        ),
+        .target(
+            name: "LongLiveModels",
+            dependencies: ["LongLiveTensor"]
+        ),
+        .target(
+            name: "LongLiveEngine",
+            dependencies: ["LongLiveModels"]
+        ),
+        .executableTarget(
+            name: "longlive",
+            dependencies: [
+                "LongLiveEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LongLiveTensorTests", dependencies: ["LongLiveTensor"]),
+        .testTarget(name: "LongLiveModelsTests", dependencies: ["LongLiveModels"]),
+        .testTarget(name: "LongLiveEngineTests", dependencies: ["LongLiveEngine"]),
+    ],
+    // Kernel code passes raw buffers across worker threads; Swift 6's Sendable checking would force
+    // a wrapper around every pointer, so the package builds in the Swift 5 language mode.
+    swiftLanguageModes: [.v5]
+)

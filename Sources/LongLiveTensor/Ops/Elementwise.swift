@@ -1,0 +1,81 @@
+import CLongLiveKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// GELU with the tanh approximation (PyTorch `approximate='tanh'`), as Wan's FFN and text MLP use.
+public func geluTanh(_ x: Tensor) -> Tensor {
+    var y = x
+    y.withMutableFloats { p in
+        let base = p.baseAddress!
+        Parallel.forRanges(p.count, grain: 32768) { r in ll_gelu_tanh(base + r.lowerBound, r.count) }
+    }
+    return y
+}
+
+/// SiLU, `x·sigmoid(x)`.
+public func silu(_ x: Tensor) -> Tensor {
+    var y = x
+    y.withMutableFloats { p in
+        let base = p.baseAddress!
+        Parallel.forRanges(p.count, grain: 32768) { r in ll_silu(base + r.lowerBound, r.count) }
+    }
+    return y
+}
+
+/// Reference GELU(tanh) in double precision.
+public func referenceGeluTanh(_ x: Tensor) -> Tensor {
+    Tensor(shape: x.shape, values: x.scalars.map { v in
+        let d = Double(v)
+        return Float(0.5 * d * (1 + tanh(0.7978845608028654 * (d + 0.044715 * d * d * d))))
+    })
+}
+
+/// Reference SiLU in double precision.
+public func referenceSilu(_ x: Tensor) -> Tensor {
+    Tensor(shape: x.shape, values: x.scalars.map { v in Float(Double(v) / (1 + exp(-Double(v)))) })
+}
+
+/// `a + b` elementwise (same shapes).
+public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.count == b.count, "add: \(a.shape) vs \(b.shape)")
+    var y = a
+    let bp = b.floatPointer
+    y.withMutableFloats { p in
+        let base = p.baseAddress!
+        Parallel.forRanges(p.count, grain: 65536) { r in for i in r { base[i] += bp[i] } }
+    }
+    withExtendedLifetime(b) {}
+    return y
+}
+
+/// `x + y·gate[g]` where rows `g·groupRows ..< (g+1)·groupRows` share the gate row `g` (`gate`: `[groups, dim]`).
+/// This is the DiT's gated residual with one gate per latent frame.
+public func gatedResidual(_ x: Tensor, _ y: Tensor, gate: Tensor, groupRows: Int) -> Tensor {
+    let dim = x.shape.last!
+    let rows = x.count / dim
+    precondition(y.count == x.count, "gatedResidual: \(x.shape) vs \(y.shape)")
+    precondition(gate.count * groupRows == x.count, "gatedResidual: gate \(gate.shape) for \(rows) rows in groups of \(groupRows)")
+    var out = x
+    let yp = y.floatPointer, gp = gate.floatPointer
+    out.withMutableFloats { p in
+        let base = p.baseAddress!
+        Parallel.forRanges(rows, grain: max(1, 16384 / dim)) { r in
+            for i in r {
+                let g = gp + (i / groupRows) * dim
+                let o = base + i * dim, yy = yp + i * dim
+                for j in 0..<dim { o[j] += yy[j] * g[j] }
+            }
+        }
+    }
+    withExtendedLifetime((y, gate)) {}
+    return out
+}
+
+/// Which implementation the C kernels run on this CPU.
+public enum SIMDKernels {
+    /// True when the AVX2+FMA paths are active.
+    public static var isAccelerated: Bool { ll_kernels_simd_level() != 0 }
+    /// Forces the portable C paths on or off (tests compare both against the Swift reference).
+    public static func forcePortable(_ on: Bool) { ll_kernels_force_portable(on ? 1 : 0) }
+}

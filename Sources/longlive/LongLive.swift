@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `longlive` command: real-time, interactive, long video generation.
+@main
+struct LongLive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "longlive",
+        abstract: "Real-time interactive long video generation (LongLive / Wan2.1) on CPU.",
+        subcommands: LongLive.commands
+    )
+
+    /// Every subcommand, one per file in this folder.
+    static let commands: [ParsableCommand.Type] = [
+        InfoCommand.self,
+    ]
+}
