@@ -153,10 +153,15 @@ struct JSONParser {
     }
 
     mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= bytes.count,
+        // Exactly four hex digits (UInt32(_:radix:) alone would also take a sign such as "+041").
+        guard i + 4 <= bytes.count, bytes[i..<(i + 4)].allSatisfy({ isHexDigit($0) }),
               let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else { throw error("bad \\u escape") }
         i += 4
         return v
+    }
+
+    func isHexDigit(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x46).contains(c) || (0x61...0x66).contains(c)
     }
 
     mutating func string() throws -> String {
@@ -182,14 +187,24 @@ struct JSONParser {
                 case UInt8(ascii: "b"): scalars.append("\u{08}")
                 case UInt8(ascii: "f"): scalars.append("\u{0C}")
                 case UInt8(ascii: "u"):
-                    var v = try hex4()
+                    let v = try hex4()
                     if (0xD800..<0xDC00).contains(v), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
                         i += 2
                         let lo = try hex4()
-                        v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
+                        if (0xDC00..<0xE000).contains(lo) {
+                            scalars.append(Unicode.Scalar(0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00))!)
+                        } else {
+                            // A high surrogate not followed by a low one: replace it, keep the second escape.
+                            scalars.append("\u{FFFD}")
+                            scalars.append(Unicode.Scalar(lo) ?? "\u{FFFD}")
+                        }
+                    } else {
+                        scalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
                     }
-                    scalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
-                default: scalars.append(Unicode.Scalar(e))
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(Unicode.Scalar(e))
+                default:
+                    i -= 2
+                    throw error("unknown escape \\\(Unicode.Scalar(e)) in string")
                 }
                 continue
             }

@@ -40,11 +40,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         mapping = m
         mappedBytes = size
-        let headerLength = Int(m.loadUnaligned(as: UInt64.self).littleEndian)
-        guard headerLength > 0, headerLength <= size - 8 else {
+        // Compared as UInt64: a garbage length above Int.max must be an error, not a trap.
+        let rawHeaderLength = UInt64(littleEndian: m.loadUnaligned(as: UInt64.self))
+        guard rawHeaderLength > 0, rawHeaderLength <= UInt64(size - 8) else {
             munmap(m, size)
-            throw LongLiveError("\(path) is not a safetensors file (header length \(headerLength) exceeds the file size \(size))")
+            throw LongLiveError("\(path) is not a safetensors file (header length \(rawHeaderLength) exceeds the file size \(size))")
         }
+        let headerLength = Int(rawHeaderLength)
         dataStart = 8 + headerLength
         let headerBytes = Array(UnsafeRawBufferPointer(start: m + 8, count: headerLength))
         let header: JSONValue
@@ -70,13 +72,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 munmap(m, size)
                 throw LongLiveError("\(path): tensor \(name) has an unsupported dtype \(v["dtype"]?.serialized() ?? "(none)")")
             }
-            guard let shape = v["shape"]?.arrayValue?.compactMap({ $0.intValue }),
+            // Every dimension must be a non-negative integer and the byte count must not overflow
+            // (a negative or absurd shape would otherwise trap later instead of failing here).
+            let dims = v["shape"]?.arrayValue ?? [.null]
+            let shape = dims.compactMap { $0.intValue }.filter { $0 >= 0 }
+            guard shape.count == dims.count,
                   let offs = v["data_offsets"]?.arrayValue?.compactMap({ $0.intValue }), offs.count == 2 else {
                 munmap(m, size)
                 throw LongLiveError("\(path): tensor \(name) lacks a valid shape or data_offsets")
             }
-            let need = shape.reduce(1, *) * dtype.size
-            guard offs[0] >= 0, offs[1] <= dataBytes, offs[1] - offs[0] == need else {
+            var need = dtype.size, overflow = false
+            for d in shape where !overflow { (need, overflow) = need.multipliedReportingOverflow(by: d) }
+            guard !overflow, offs[0] >= 0, offs[1] <= dataBytes, offs[1] - offs[0] == need else {
                 munmap(m, size)
                 throw LongLiveError("\(path): tensor \(name) \(shape) \(ds) has data_offsets \(offs) that do not fit the file (truncated download?)")
             }

@@ -64,7 +64,7 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     @inlinable
     public mutating func withMutableFloats<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(dtype == .float32, "float32 access to a \(dtype.rawValue) tensor")
-        if !isKnownUniquelyReferenced(&storage) { storage = copyStorage() }
+        if !isKnownUniquelyReferenced(&storage) || storage.isBorrowed { storage = copyStorage() }
         return try body(UnsafeMutableBufferPointer(start: storage.base.assumingMemoryBound(to: Float.self), count: count))
     }
 

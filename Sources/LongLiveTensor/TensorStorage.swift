@@ -7,6 +7,10 @@ public final class TensorStorage: @unchecked Sendable {
     private let owner: AnyObject?
     private let ownsMemory: Bool
 
+    /// True when the bytes belong to an owner such as a mapped file: writers must copy them first,
+    /// or a later read of the same file would see the change.
+    @usableFromInline var isBorrowed: Bool { !ownsMemory }
+
     /// Allocates `byteCount` zeroed bytes, 64-byte aligned for the SIMD kernels.
     public init(zeroedBytes byteCount: Int) {
         let n = max(byteCount, 1)
