@@ -34,16 +34,30 @@ let package = Package(
             name: "LongLiveEngine",
             dependencies: ["LongLiveModels"]
         ),
+        // The procedural world: scenes, prompts, renderer, frame parser and the VBench-style metrics.
+        .target(
+            name: "LongLiveWorld",
+            dependencies: ["LongLiveTensor"]
+        ),
+        // Dependency-free video files: Y4M and PNG-folder writers and readers.
+        .target(
+            name: "LongLiveMedia",
+            dependencies: ["LongLiveTensor"]
+        ),
         .executableTarget(
             name: "longlive",
             dependencies: [
                 "LongLiveEngine",
+                "LongLiveWorld",
+                "LongLiveMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LongLiveTensorTests", dependencies: ["LongLiveTensor"]),
         .testTarget(name: "LongLiveModelsTests", dependencies: ["LongLiveModels"]),
         .testTarget(name: "LongLiveEngineTests", dependencies: ["LongLiveEngine"]),
+        .testTarget(name: "LongLiveWorldTests", dependencies: ["LongLiveWorld"]),
+        .testTarget(name: "LongLiveMediaTests", dependencies: ["LongLiveMedia"]),
     ],
     // Kernel code passes raw buffers across worker threads; Swift 6's Sendable checking would force
     // a wrapper around every pointer, so the package builds in the Swift 5 language mode.

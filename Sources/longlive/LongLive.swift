@@ -12,5 +12,7 @@ struct LongLive: AsyncParsableCommand {
     /// Every subcommand, one per file in this folder.
     static let commands: [ParsableCommand.Type] = [
         InfoCommand.self,
+        WorldCommand.self,
+        EvalCommand.self,
     ]
 }
