@@ -14,5 +14,7 @@ struct LongLive: AsyncParsableCommand {
         InfoCommand.self,
         WorldCommand.self,
         EvalCommand.self,
+        GenerateCommand.self,
+        BenchCommand.self,
     ]
 }

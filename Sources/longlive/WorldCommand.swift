@@ -70,7 +70,8 @@ struct WorldCommand: ParsableCommand {
         case "reset": return .reset
         case "keep": return .delayed(0.5)
         case "ignore": return .delayed(1)
-        default: throw ValidationError("unknown mode '\(name)'; use gt, reset, keep or ignore")
+        case "teleport": return .teleport(every: 24)
+        default: throw ValidationError("unknown mode '\(name)'; use gt, reset, keep, ignore or teleport")
         }
     }
 }

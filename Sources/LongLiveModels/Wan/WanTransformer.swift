@@ -107,24 +107,34 @@ public final class WanTransformer {
         taps?("time_embedding", e)
         taps?("time_projection", e0)
 
+        let prof = Profiler.shared
         for (i, block) in weights.blocks.enumerated() {
             let mod = modulationChunks(block.modulation, e0, count: 6)
             // self-attention
-            let h = layerNormModulated(x, eps: c.eps, scale: mod[1], shift: mod[0], groupRows: tpf)
-            var q = rmsNorm(block.selfAttn.q(h), eps: c.eps, weight: block.selfAttn.normQ)
-            var k = rmsNorm(block.selfAttn.k(h), eps: c.eps, weight: block.selfAttn.normK)
-            let v = block.selfAttn.v(h)
-            rope.apply(&q, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
-            rope.apply(&k, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
-            let attn = try selfAttention(q: q, k: k, v: v, mode: mode, layer: i, startFrame: startFrame, framesInCall: frames, tokensPerFrame: tpf)
-            x = gatedResidual(x, block.selfAttn.o(attn), gate: mod[2], groupRows: tpf)
+            let h = prof.measure("norm+modulate") { layerNormModulated(x, eps: c.eps, scale: mod[1], shift: mod[0], groupRows: tpf) }
+            let (qLin, kLin, v) = prof.measure("linear qkv") { (block.selfAttn.q(h), block.selfAttn.k(h), block.selfAttn.v(h)) }
+            var q = prof.measure("qk rmsnorm") { rmsNorm(qLin, eps: c.eps, weight: block.selfAttn.normQ) }
+            var k = prof.measure("qk rmsnorm") { rmsNorm(kLin, eps: c.eps, weight: block.selfAttn.normK) }
+            prof.measure("rope") {
+                rope.apply(&q, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                rope.apply(&k, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+            }
+            let attn = try prof.measure("self-attention") {
+                try selfAttention(q: q, k: k, v: v, mode: mode, layer: i, startFrame: startFrame, framesInCall: frames, tokensPerFrame: tpf)
+            }
+            let o = prof.measure("linear o") { block.selfAttn.o(attn) }
+            x = prof.measure("residual") { gatedResidual(x, o, gate: mod[2], groupRows: tpf) }
             // cross-attention (no modulation, no gate)
-            let n3 = layerNorm(x, eps: c.eps, weight: block.norm3Weight, bias: block.norm3Bias)
-            let cq = rmsNorm(block.crossAttn.q(n3), eps: c.eps, weight: block.crossAttn.normQ)
-            x = add(x, block.crossAttn.o(attention(cq, text.keys[i], text.values[i], heads: c.numHeads)))
+            let n3 = prof.measure("norm+modulate") { layerNorm(x, eps: c.eps, weight: block.norm3Weight, bias: block.norm3Bias) }
+            let cq = prof.measure("cross q") { rmsNorm(block.crossAttn.q(n3), eps: c.eps, weight: block.crossAttn.normQ) }
+            let ca = prof.measure("cross-attention") { attention(cq, text.keys[i], text.values[i], heads: c.numHeads) }
+            x = prof.measure("cross o") { add(x, block.crossAttn.o(ca)) }
             // feed-forward
-            let h2 = layerNormModulated(x, eps: c.eps, scale: mod[4], shift: mod[3], groupRows: tpf)
-            x = gatedResidual(x, block.ffn2(geluTanh(block.ffn0(h2))), gate: mod[5], groupRows: tpf)
+            let h2 = prof.measure("norm+modulate") { layerNormModulated(x, eps: c.eps, scale: mod[4], shift: mod[3], groupRows: tpf) }
+            var hidden = prof.measure("linear ffn.0") { block.ffn0(h2) }
+            prof.measure("gelu") { geluTanhInPlace(&hidden) }
+            let f2 = prof.measure("linear ffn.2") { block.ffn2(hidden) }
+            x = prof.measure("residual") { gatedResidual(x, f2, gate: mod[5], groupRows: tpf) }
             taps?("blocks_\(i)", x)
             if checksFiniteness, let bad = x.firstNonFinite() {
                 throw LongLiveError("non-finite value (NaN/Inf) in the output of blocks.\(i) (token \(bad / c.dim), channel \(bad % c.dim)); the weights or inputs are corrupt or out of range")

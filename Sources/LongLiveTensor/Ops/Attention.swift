@@ -38,28 +38,35 @@ public func attention(
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: tile * totalKeys)
     defer { scores.deallocate() }
     let scale = 1 / Float(headDim).squareRoot()
+    let prof = Profiler.shared
     for h in 0..<heads {
         var r0 = 0
         while r0 < rows {
             let m = min(tile, rows - r0)
-            var col = 0
-            for s in spans {
-                BLAS.sgemm(transB: true, m: m, n: s.count, k: headDim,
-                           a: query + r0 * queryStride + h * headDim, lda: queryStride,
-                           b: s.keys + h * headDim, ldb: s.stride,
-                           c: scores + col, ldc: totalKeys)
-                col += s.count
+            prof.measure("  attention q·kᵀ") {
+                var col = 0
+                for s in spans {
+                    BLAS.sgemm(transB: true, m: m, n: s.count, k: headDim,
+                               a: query + r0 * queryStride + h * headDim, lda: queryStride,
+                               b: s.keys + h * headDim, ldb: s.stride,
+                               c: scores + col, ldc: totalKeys)
+                    col += s.count
+                }
             }
-            Parallel.forRanges(m, grain: max(1, 32768 / totalKeys)) { r in
-                ll_softmax_rows(scores + r.lowerBound * totalKeys, r.count, totalKeys, totalKeys, scale)
+            prof.measure("  attention softmax") {
+                Parallel.forRanges(m, grain: max(1, 32768 / totalKeys)) { r in
+                    ll_softmax_rows(scores + r.lowerBound * totalKeys, r.count, totalKeys, totalKeys, scale)
+                }
             }
-            col = 0
-            for (i, s) in spans.enumerated() {
-                BLAS.sgemm(m: m, n: headDim, k: s.count,
-                           a: scores + col, lda: totalKeys,
-                           b: s.values + h * headDim, ldb: s.stride,
-                           beta: i == 0 ? 0 : 1, c: out + r0 * outStride + h * headDim, ldc: outStride)
-                col += s.count
+            prof.measure("  attention p·v") {
+                var col = 0
+                for (i, s) in spans.enumerated() {
+                    BLAS.sgemm(m: m, n: headDim, k: s.count,
+                               a: scores + col, lda: totalKeys,
+                               b: s.values + h * headDim, ldb: s.stride,
+                               beta: i == 0 ? 0 : 1, c: out + r0 * outStride + h * headDim, ldc: outStride)
+                    col += s.count
+                }
             }
             r0 += m
         }

@@ -6,11 +6,16 @@ import Glibc
 /// GELU with the tanh approximation (PyTorch `approximate='tanh'`), as Wan's FFN and text MLP use.
 public func geluTanh(_ x: Tensor) -> Tensor {
     var y = x
-    y.withMutableFloats { p in
+    geluTanhInPlace(&y)
+    return y
+}
+
+/// In-place ``geluTanh(_:)``: no copy when `x`'s storage is not shared (the FFN's hidden activations).
+public func geluTanhInPlace(_ x: inout Tensor) {
+    x.withMutableFloats { p in
         let base = p.baseAddress!
         Parallel.forRanges(p.count, grain: 32768) { r in ll_gelu_tanh(base + r.lowerBound, r.count) }
     }
-    return y
 }
 
 /// SiLU, `x·sigmoid(x)`.

@@ -11,25 +11,25 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     let w = weight.float32()
     var outShape = x.shape
     outShape[outShape.count - 1] = outF
-    let y = Tensor(zeros: outShape)
-    let yp = y.floatPointer
-    x.withFloats { xp in
-        w.withFloats { wp in
-            BLAS.sgemm(transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
-                       b: wp.baseAddress!, ldb: inF, c: yp, ldc: outF)
-        }
-    }
-    if let b = bias?.float32() {
-        b.withFloats { bp in
+    // The bias is written first and accumulated into (beta = 1): one pass over the output instead
+    // of a clear, the product and a separate bias pass.
+    let b = bias?.float32()
+    let y = Tensor(uninitialized: outShape) { out in
+        let yp = out.baseAddress!
+        if let b {
+            let bp = b.floatPointer
             Parallel.forRanges(rows, grain: max(1, 16384 / max(outF, 1))) { r in
-                for i in r {
-                    let row = yp + i * outF
-                    for j in 0..<outF { row[j] += bp[j] }
-                }
+                for i in r { (yp + i * outF).update(from: bp, count: outF) }
+            }
+        }
+        x.withFloats { xp in
+            w.withFloats { wp in
+                BLAS.sgemm(transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
+                           b: wp.baseAddress!, ldb: inF, beta: b == nil ? 0 : 1, c: yp, ldc: outF)
             }
         }
     }
-
+    withExtendedLifetime(b) {}
     return y
 }
 

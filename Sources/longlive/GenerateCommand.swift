@@ -1,0 +1,204 @@
+import ArgumentParser
+import LongLiveEngine
+import LongLiveMedia
+
+/// `longlive generate`: a video (or its latents) from a prompt timeline, streamed chunk by chunk.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a long video from a prompt or a prompt timeline.",
+        discussion: """
+        Without --weights the embedded model runs (64×64). Prompts: --prompt TEXT, or --prompts FILE \
+        (a timeline `0s: …` / `10s: …`, the reference's JSONL `{"prompts": [...]}` with --switch-frames, \
+        or plain text, one prompt per line, with --switch-frames), or --prompt-embeddings FILE \
+        (safetensors prompt_000, prompt_001, … already encoded) with --switch-frames.
+        Output: .safetensors writes the latents [1, F, C, H, W]; .y4m or a folder ending in / writes video.
+        """)
+
+    @Option(help: "DiT weights: a .safetensors file or a folder of them (Wan2.1 names). Default: the embedded model.")
+    var weights: String?
+    @Option(help: "config.json of the weights (default: detected from the tensor shapes).")
+    var config: String?
+    @Option(help: "Prompt text (a single-prompt video).")
+    var prompt: String?
+    @Option(help: "Prompt file: a timeline (`0s: …`), JSONL (`{\"prompts\": [...]}`) or one prompt per line.")
+    var prompts: String?
+    @Option(help: "Which line of a JSONL prompt file (0-based).")
+    var promptLine: Int = 0
+    @Option(help: "Already-encoded prompts (safetensors prompt_000, prompt_001, …), bypassing the text encoder.")
+    var promptEmbeddings: String?
+    @Option(help: "Latent frames where each later prompt is requested to start, e.g. 40,80 (applied at the next chunk boundary).")
+    var switchFrames: String?
+    @Option(help: "Latent frames to generate (a multiple of --chunk).")
+    var frames: Int?
+    @Option(help: "Seconds of video to generate (rounded up to whole chunks).")
+    var seconds: Double?
+    @Option(help: "Seed of the noise.") var seed: UInt64 = 0
+    @Option(help: "Latent frames per chunk.") var chunk: Int = 3
+    @Option(help: "Attention window in latent frames, sink included (LongLive: 12).") var window: Int = 12
+    @Option(help: "Sink frames (LongLive: 3).") var sink: Int = 3
+    @Flag(inversion: .prefixedNo, help: "Keep the first prompt's sink across re-caches (LongLive v1 default).")
+    var globalSink = true
+    @Option(help: "What a prompt switch does to the KV cache: recache, keep or reset.")
+    var switchPolicy: String = "recache"
+    @Option(help: "Nominal denoising steps, e.g. 1000,750,500,250.") var steps: String = "1000,750,500,250"
+    @Option(help: "Timestep shift of the flow-matching schedule.") var shift: Double = 5.0
+    @Option(help: "Latent size HxW for weights with the Wan VAE layout (default 60x104 = 832×480 px).")
+    var latentSize: String?
+    @Option(help: "Recorded noise (safetensors noise_000, noise_001, …) consumed in the reference's order, instead of --seed.")
+    var replayNoise: String?
+    @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
+    var output: String = "longlive.y4m"
+
+    func run() throws {
+        do {
+            try generate()
+        } catch let e as LongLiveError {
+            throw ValidationError(e.message)
+        }
+    }
+
+    func parseList(_ s: String, _ what: String) throws -> [Int] {
+        try s.split(separator: ",").map { part in
+            guard let v = Int(String(part).trimmed(" ")) else { throw LongLiveError("\(what): \"\(part)\" is not a whole number (expected e.g. 40,80)") }
+            return v
+        }
+    }
+
+    func generate() throws {
+        // Model and prompt encoder.
+        let embedded = weights == nil
+        let model: WanTransformer
+        var encoder: PromptEncoder?
+        if let w = weights {
+            let source = try CheckpointTensors.open(path: w)
+            let c = try config.map { try WanConfig.parse(json: try FileIO.readText($0), source: $0) }
+            model = try WanTransformer(source: source, config: c)
+        } else {
+            (model, encoder) = try EmbeddedModel.load()
+        }
+        let clock = embedded ? EmbeddedModel.clock : TimelineClock.wan
+
+        // Settings.
+        var settings = GenerationSettings()
+        settings.chunkFrames = chunk
+        settings.windowFrames = window
+        settings.sinkFrames = sink
+        settings.globalSink = globalSink
+        guard let policy = SwitchPolicy(rawValue: switchPolicy) else {
+            throw LongLiveError("--switch-policy \(switchPolicy) is not one of recache, keep, reset")
+        }
+        settings.switchPolicy = policy
+        settings.denoisingSteps = try parseList(steps, "--steps")
+        settings.timestepShift = shift
+        try settings.validate()
+
+        // Noise and the latent frame shape.
+        let noise: NoiseSource
+        var frameShape: [Int]
+        if let r = replayNoise {
+            let replay = try ReplayNoise(path: r)
+            noise = replay
+            frameShape = replay.frameShape
+        } else {
+            noise = SeededNoise(seed: seed)
+            if embedded {
+                frameShape = EmbeddedModel.frameShape
+            } else {
+                let hw = try parseList((latentSize ?? "60x104").replacingX(), "--latent-size")
+                guard hw.count == 2 else { throw LongLiveError("--latent-size must be HxW, e.g. 60x104") }
+                frameShape = [model.config.inDim] + hw
+            }
+        }
+
+        // Prompts.
+        let switches = try switchFrames.map { try parseList($0, "--switch-frames") }
+        let timeline: PromptTimeline
+        var embeddings: [Tensor]?
+        if let pe = promptEmbeddings {
+            let list = try PromptEmbeddingFile.load(path: pe)
+            embeddings = list
+            timeline = try PromptTimeline(prompts: list.indices.map { "prompt_\($0)" }, switchFrames: switches ?? [])
+        } else if let file = prompts {
+            timeline = try PromptFile.load(path: file, switchFrames: switches, line: promptLine, clock: clock)
+        } else if let text = prompt {
+            if let s = switches, !s.isEmpty { throw LongLiveError("--switch-frames needs several prompts; use --prompts FILE") }
+            timeline = try PromptTimeline(prompts: [text], switchFrames: [])
+        } else {
+            throw LongLiveError("no prompt: give --prompt TEXT, --prompts FILE or --prompt-embeddings FILE")
+        }
+        if embeddings == nil && encoder == nil {
+            throw LongLiveError("these weights come without a text encoder in this build; encode the prompts elsewhere and pass --prompt-embeddings FILE (prompt_000, prompt_001, …)")
+        }
+
+        // Length.
+        var total: Int
+        if let f = frames {
+            total = f
+        } else if let s = seconds {
+            guard s > 0 else { throw LongLiveError("--seconds must be positive") }
+            total = max(1, clock.latentFrame(seconds: s))
+            total = (total + chunk - 1) / chunk * chunk
+        } else if let r = noise as? ReplayNoise {
+            total = r.frames
+        } else {
+            total = embedded ? 96 : 21
+        }
+        guard total > 0, total % chunk == 0 else {
+            throw LongLiveError("--frames \(total) is not a multiple of the chunk (\(chunk)); use \(max(chunk, total / chunk * chunk)) or \((total / chunk + 1) * chunk)")
+        }
+        try timeline.validate(totalFrames: total, chunkFrames: chunk)
+
+        // Output.
+        let out = try OutputTarget(path: output, embedded: embedded, frameShape: frameShape, fps: EmbeddedModel.fps)
+
+        let generator = try StreamingGenerator(model: model, settings: settings, frameShape: frameShape, noise: noise)
+        var promptIndex: [Int] = []
+        for (i, segment) in timeline.segments.enumerated() {
+            let e = try embeddings?[i] ?? encoder!.encode(segment.prompt)
+            promptIndex.append(try generator.addPrompt(embedding: e))
+        }
+
+        let stop = InterruptFlag.install()
+        let progress = Progress(total: total, chunk: chunk, pixelFramesPerLatent: embedded ? 1 : 4)
+        progress.note("model: \(embedded ? "embedded\(EmbeddedModel.isTrained ? "" : " (random weights: no trained model is built in yet)")" : weights!) — \(model.config)")
+        progress.note("\(total) latent frames in \(total / chunk) chunks, window \(window), sink \(sink), \(policy.rawValue), seed \(replayNoise == nil ? "\(seed)" : "replayed noise") → \(output)")
+        var latents: [Tensor] = []
+        var segment = -1
+        var interrupted = false
+        while generator.nextFrame < total {
+            if stop.isSet { interrupted = true; break }
+            let s = timeline.segmentIndex(forChunkStartingAt: generator.nextFrame, chunkFrames: chunk)
+            if s != segment {
+                segment = s
+                progress.note("frame \(generator.nextFrame): prompt \(s + 1)/\(timeline.segments.count): \(timeline.segments[s].prompt)")
+            }
+            let c = try generator.nextChunk(prompt: promptIndex[s])
+            latents.append(c.latents)
+            try out.append(c.latents)
+            progress.chunkDone(frames: generator.nextFrame, seconds: c.seconds)
+        }
+        let metadata: [String: String] = [
+            "longlive": "latents [1, frames, C, H, W] from longlive generate",
+            "seed": replayNoise == nil ? "\(seed)" : "replay:\(replayNoise!)",
+            "settings": "chunk \(chunk), window \(window), sink \(sink), global_sink \(globalSink), policy \(policy.rawValue), steps \(steps), shift \(shift)",
+            "prompts": JSONValue.array(timeline.segments.map { .string($0.prompt) }).serialized(),
+            "switch_frames": JSONValue.array(timeline.switchFrames.map { .number(Double($0)) }).serialized(),
+            "complete": interrupted ? "false" : "true",
+        ]
+        try out.finish(latents: latents, metadata: metadata)
+        progress.finish(interrupted: interrupted, frames: generator.nextFrame, output: output)
+    }
+}
+
+extension String {
+    /// "60x104" → "60,104" for the list parser.
+    func replacingX() -> String { String(map { $0 == "x" || $0 == "X" ? "," : $0 }) }
+
+    func trimmed(_ set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s.removeFirst() }
+        while s.last == set { s.removeLast() }
+        return String(s)
+    }
+}
