@@ -45,8 +45,10 @@ public final class StreamingGenerator {
     public let timesteps: [Float]
     let noise: NoiseSource
     /// Prompt embeddings by prompt index, and their cross-attention K/V once computed.
+    /// Prompts may be added from another thread while a chunk is generated (live sessions).
     var prompts: [Tensor] = []
     var crossCaches: [Int: CrossAttentionCache] = [:]
+    let promptLock = Lock()
     /// Clean latents of the most recent frames (for re-cache), oldest first.
     var recent: [Tensor] = []
     public private(set) var nextFrame = 0
@@ -78,21 +80,27 @@ public final class StreamingGenerator {
     @discardableResult
     public func addPrompt(embedding: Tensor) throws -> Int {
         _ = try model.embedText(embedding)  // validates shape and values now, not mid-stream
-        prompts.append(embedding)
-        return prompts.count - 1
+        return promptLock.withLock {
+            prompts.append(embedding)
+            return prompts.count - 1
+        }
     }
 
+    /// Number of prompts added so far.
+    public var promptCount: Int { promptLock.withLock { prompts.count } }
+
     func crossCache(_ p: Int) throws -> CrossAttentionCache {
-        if let c = crossCaches[p] { return c }
-        let c = try model.crossAttentionCache(context: prompts[p])
-        crossCaches[p] = c
+        let (cached, embedding) = promptLock.withLock { (crossCaches[p], prompts[p]) }
+        if let cached { return cached }
+        let c = try model.crossAttentionCache(context: embedding)
+        promptLock.withLock { crossCaches[p] = c }
         return c
     }
 
     /// Generates the next chunk under prompt `prompt`; a different prompt than the previous chunk's
     /// triggers the switch policy first.
     public func nextChunk(prompt: Int) throws -> GeneratedChunk {
-        guard prompts.indices.contains(prompt) else { throw LongLiveError("prompt index \(prompt) was never added") }
+        guard prompt >= 0 && prompt < promptCount else { throw LongLiveError("prompt index \(prompt) was never added") }
         let started = monotonicSeconds()
         var switched = false
         if let current = currentPrompt, current != prompt {

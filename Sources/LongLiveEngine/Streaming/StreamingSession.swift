@@ -126,6 +126,9 @@ public actor StreamingSession {
     /// Waits for the loop to end.
     public func wait() async { await task?.value }
 
+    /// Latent frames delivered so far.
+    public private(set) var framesDone = 0
+
     /// The active prompt's text.
     public var activePrompt: String? { active.map { texts[$0] } }
 
@@ -154,6 +157,7 @@ public actor StreamingSession {
         }
         continuation.yield(.chunk(index: c.index, startFrame: c.startFrame, latents: c.latents, prompt: c.prompt))
         let frames = c.startFrame + c.latents.shape[0]
+        framesDone = frames
         let elapsed = monotonicSeconds() - started
         continuation.yield(.stats(Stats(frames: frames, chunkSeconds: c.seconds, latentFPS: Double(frames) / max(elapsed, 1e-9),
                                         residentBytes: MachineProbe.currentRSS(), prompt: c.prompt)))
