@@ -50,9 +50,16 @@ public struct SceneParser {
             }
         }
         let minArea = max(3, SceneParser.minimumArea * n / 4096)
-        var objects: [ParsedObject] = []
+        var pieces: [[(index: Int, x: Int, y: Int)]] = []
         for comp in components(fg) where comp.count >= minArea {
-            if let o = SubjectReader.read(component: comp, image: image, background: model, distance: dist) { objects.append(o) }
+            pieces += splitByColor(comp, image: image, background: model, distance: dist).filter { $0.count >= minArea }
+        }
+        // Label map so a subject's coverage window ignores a touching neighbour's pixels.
+        var labels = [Int32](repeating: -1, count: n)
+        for (id, piece) in pieces.enumerated() { for p in piece { labels[p.index] = Int32(id) } }
+        var objects: [ParsedObject] = []
+        for (id, piece) in pieces.enumerated() {
+            if let o = SubjectReader.read(component: piece, id: Int32(id), labels: labels, image: image, background: model, distance: dist) { objects.append(o) }
         }
         objects.sort { $0.area > $1.area }
         return ParsedFrame(width: width, height: height, background: background, objects: objects, foreground: dilate(fg, radius: 2))
@@ -140,6 +147,38 @@ public struct SceneParser {
     }
 
     // MARK: components
+
+    /// Splits a component whose fully covered pixels show two palette colours (two subjects that
+    /// touch) into one piece per colour; pixels go to the colour that explains them best as a
+    /// blend with the background.
+    func splitByColor(_ comp: [(index: Int, x: Int, y: Int)], image: RGBImage, background: [Float], distance: [Float]) -> [[(index: Int, x: Int, y: Int)]] {
+        var maxD: Float = 0
+        for p in comp { maxD = max(maxD, distance[p.index]) }
+        let colors = ObjectColor.allCases.map(\.rgb)
+        var votes = [Int](repeating: 0, count: colors.count)
+        for p in comp where distance[p.index] >= 0.7 * maxD {
+            let c = image.pixel(p.index % width, p.index / width)
+            votes[colors.indices.min { c.distance(to: colors[$0]) < c.distance(to: colors[$1]) }!] += 1
+        }
+        let order = votes.indices.sorted { votes[$0] > votes[$1] }
+        let core = votes.reduce(0, +)
+        guard votes[order[1]] >= max(4, core / 5) else { return [comp] }
+        let pair = [order[0], order[1]]
+        var parts: [[(index: Int, x: Int, y: Int)]] = [[], []]
+        for p in comp {
+            let px = image.pixel(p.index % width, p.index / width)
+            let b = RGB(background[3 * p.index], background[3 * p.index + 1], background[3 * p.index + 2])
+            let resid = pair.map { k -> Float in
+                let v = RGB(colors[k].r - b.r, colors[k].g - b.g, colors[k].b - b.b)
+                let d = RGB(px.r - b.r, px.g - b.g, px.b - b.b)
+                let v2 = max(1, v.r * v.r + v.g * v.g + v.b * v.b)
+                let a = min(1.2, max(0, (d.r * v.r + d.g * v.g + d.b * v.b) / v2))
+                return RGB(d.r - a * v.r, d.g - a * v.g, d.b - a * v.b).distance(to: RGB(0, 0, 0))
+            }
+            parts[resid[0] <= resid[1] ? 0 : 1].append(p)
+        }
+        return parts
+    }
 
     /// 8-connected components of `mask` on the wrapped frame; each pixel comes with unwrapped
     /// coordinates relative to the component's first pixel, so a subject split by the frame edge

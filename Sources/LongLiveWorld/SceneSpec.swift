@@ -8,11 +8,11 @@ public enum ShapeKind: String, CaseIterable, Sendable {
 public enum SizeClass: String, CaseIterable, Sendable {
     case small, large
 
-    public var radius: Double { self == .small ? 0.075 : 0.14 }
+    public var radius: Double { self == .small ? 0.075 : 0.13 }
 
-    /// The radius that separates the two classes, between the largest small subject (0.089 with
-    /// jitter and pulsing) and the smallest large one (0.116).
-    public static let threshold = 0.102
+    /// The radius that separates the two classes, between the largest small subject (0.087 with
+    /// jitter and pulsing) and the smallest large one (0.110).
+    public static let threshold = 0.0985
 }
 
 /// What a subject does during a segment.

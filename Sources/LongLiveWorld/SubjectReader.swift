@@ -12,7 +12,7 @@ enum SubjectReader {
     /// Soft coverage below this is treated as background noise (3σ of σ = 5 noise over the smallest contrast).
     static let coverageFloor: Float = 0.12
 
-    static func read(component: [(index: Int, x: Int, y: Int)], image: RGBImage, background: [Float], distance: [Float]) -> ParsedObject? {
+    static func read(component: [(index: Int, x: Int, y: Int)], id: Int32, labels: [Int32], image: RGBImage, background: [Float], distance: [Float]) -> ParsedObject? {
         let w = image.width, h = image.height
         let minSide = Float(min(w, h))
         // Colour: mean of the most distant (fully covered) pixels.
@@ -43,6 +43,7 @@ enum SubjectReader {
                 for xx in 0..<ww {
                     let wx = (((x0 + xx) % w) + w) % w
                     let i = wy * w + wx
+                    if labels[i] >= 0 && labels[i] != id { continue }
                     let vr = mean.r - background[3 * i], vg = mean.g - background[3 * i + 1], vb = mean.b - background[3 * i + 2]
                     let v2 = vr * vr + vg * vg + vb * vb
                     guard v2 > 1 else { continue }

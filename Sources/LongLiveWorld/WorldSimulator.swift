@@ -34,14 +34,14 @@ public struct WorldSimulator: Sendable {
     /// Travel speed of left/right/up/down, in shorter sides per second. VBench's dynamic-degree
     /// threshold at 8 fps is 0.19 per second, so moving subjects count as dynamic.
     public static let speed = 0.3
-    public static let bounceHeight = 0.1, bouncePeriod = 1.0
-    public static let circleRadius = 0.08, circlePeriod = 2.0
+    public static let bounceHeight = 0.08, bouncePeriod = 1.0
+    public static let circleRadius = 0.06, circlePeriod = 1.5
     public static let pulseAmount = 0.12, pulsePeriod = 2.0
     /// Time constant with which a subject of a pair drifts back to its band after a bounce or circle
     /// ends mid-way, so two subjects never meet.
     public static let bandRelaxTime = 0.5
     /// Largest relative change of a subject's radius that prompts do not name.
-    public static let radiusJitter = 0.06
+    public static let radiusJitter = 0.04
 
     struct SubjectPlan: Sendable {
         var spec: SubjectSpec

@@ -1,0 +1,81 @@
+import LongLiveTensor
+
+/// A fixed-length clip of one prompt, as training data.
+public struct TrainingClip: Sendable {
+    /// Frames as float32 in [-1, 1]: [T, 3, H, W] (channels first) or [T, H, W, 3].
+    public var frames: Tensor
+    public var prompt: String
+    public var scene: SceneSpec
+}
+
+/// A long interactive sequence: several prompts with switches, as training data.
+public struct TrainingSequence: Sendable {
+    /// Frames as float32 in [-1, 1], laid out like ``TrainingClip/frames``.
+    public var frames: Tensor
+    /// The prompt of each segment; every one restates the whole scene.
+    public var prompts: [String]
+    /// Frame at which each prompt after the first takes effect.
+    public var switchFrames: [Int]
+    /// The script the sequence was rendered from (scenes, seed, fps).
+    public var script: Script
+
+    /// Consecutive prompt pairs with their switch frame: (previous prompt, new prompt, frame).
+    public var switchPairs: [(from: String, to: String, frame: Int)] {
+        switchFrames.indices.map { (prompts[$0], prompts[$0 + 1], switchFrames[$0]) }
+    }
+}
+
+/// Training data from the world, deterministic by seed: clips of single prompts and long
+/// sequences with prompt switches, rendered straight into tensors.
+public struct WorldDataset: Sendable {
+    public let width: Int
+    public let height: Int
+    public let fps: Int
+    /// [T, 3, H, W] when true (the default), else [T, H, W, 3].
+    public var channelsFirst: Bool
+
+    public init(width: Int = 64, height: Int = 64, fps: Int = 16, channelsFirst: Bool = true) {
+        self.width = width; self.height = height; self.fps = fps; self.channelsFirst = channelsFirst
+    }
+
+    var frameShape: [Int] { channelsFirst ? [3, height, width] : [height, width, 3] }
+
+    /// Renders frames `range` of a simulated script into a tensor.
+    public func render(_ sim: WorldSimulator, _ range: Range<Int>) -> Tensor {
+        var renderer = Renderer(width: width, height: height)
+        let per = width * height * 3
+        let cf = channelsFirst
+        return Tensor(uninitialized: [range.count] + frameShape) { buf in
+            for (j, t) in range.enumerated() {
+                renderer.render(sim.state(at: t), intoFloats: buf.baseAddress! + j * per, channelsFirst: cf)
+            }
+        }
+    }
+
+    /// A clip of `frames` frames of a random scene. It starts at a random moment of the scene's
+    /// motion, so clips do not all begin at the same phase.
+    public func clip(seed: UInt64, frames: Int) -> TrainingClip {
+        var rng = WorldRandom(seed: seed, 0xC11F)
+        let scene = ScriptGenerator.scene(&rng)
+        let offset = rng.int(2 * fps)
+        let segment = ScriptSegment(scene: scene, frames: frames + offset, variant: rng.int(6))
+        let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
+        return TrainingClip(frames: render(sim, offset..<(offset + frames)), prompt: segment.prompt, scene: scene)
+    }
+
+    /// A batch of clips: frames [B, T, ...] and one prompt per clip (seeds `seed`, `seed+1`, ...).
+    public func clipBatch(seed: UInt64, count: Int, frames: Int) -> (frames: Tensor, prompts: [String]) {
+        let clips = (0..<count).map { clip(seed: seed &+ UInt64($0), frames: frames) }
+        let stacked = Tensor.concatenate(clips.map(\.frames))
+        return (stacked.reshaped([count, frames] + frameShape), clips.map(\.prompt))
+    }
+
+    /// A long interactive sequence: `segments` prompts of `segmentFrames` frames each, every
+    /// switch changing exactly one thing (kinds limited to `events`).
+    public func sequence(seed: UInt64, segments: Int, segmentFrames: Int, events: [SwitchEvent] = SwitchEvent.allCases) -> TrainingSequence {
+        let script = ScriptGenerator.script(seed: seed, segments: segments, segmentFrames: segmentFrames, fps: fps, events: events)
+        let sim = WorldSimulator(script: script, width: width, height: height)
+        return TrainingSequence(frames: render(sim, 0..<script.frameCount), prompts: script.segments.map(\.prompt),
+                                switchFrames: script.switchFrames, script: script)
+    }
+}
