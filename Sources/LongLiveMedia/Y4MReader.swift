@@ -32,7 +32,7 @@ public enum Y4MReader {
         switch chroma {
         case "444": (sx, sy, mono) = (1, 1, false)
         case "422": (sx, sy, mono) = (2, 1, false)
-        case _ where chroma.hasPrefix("420"): (sx, sy, mono) = (2, 2, false)
+        case "420", "420jpeg", "420paldv", "420mpeg2": (sx, sy, mono) = (2, 2, false)
         case "mono": (sx, sy, mono) = (1, 1, true)
         default: throw LongLiveError("Y4M colour space C\(chroma) is not supported (use 444, 422, 420 or mono 8-bit)")
         }

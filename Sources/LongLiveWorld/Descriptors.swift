@@ -32,34 +32,23 @@ public enum Descriptors {
         return exp(-s.squareRoot() / subjectScale)
     }
 
-    /// Background descriptor: a grid of mean colours of background pixels (subjects masked out);
-    /// cells hidden entirely by subjects take the fitted background's colour.
+    /// Background descriptor: a grid of mean colours where pixels covered by subjects (and their
+    /// two-pixel margin) are replaced by the fitted background, so a subject moving over a pattern
+    /// does not change it.
     public static func background(_ img: RGBImage, parsed: ParsedFrame) -> [Float] {
         let g = grid, w = img.width, h = img.height
         var sums = [Float](repeating: 0, count: g * g * 3), counts = [Int](repeating: 0, count: g * g)
-        var modelSums = [Float](repeating: 0, count: g * g * 3), modelCounts = [Int](repeating: 0, count: g * g)
-        var model: [Float]?
+        let model = parsed.foreground.contains(1) ? Renderer.backgroundPixels(parsed.background.state, width: w, height: h) : []
         for y in 0..<h {
             let cy = y * g / h
             for x in 0..<w {
                 let c = cy * g + x * g / w, i = y * w + x
-                if parsed.foreground[i] == 0 {
-                    for ch in 0..<3 { sums[3 * c + ch] += Float(img.pixels[3 * i + ch]) }
-                    counts[c] += 1
-                } else {
-                    if model == nil { model = Renderer.backgroundPixels(parsed.background.state, width: w, height: h) }
-                    for ch in 0..<3 { modelSums[3 * c + ch] += model![3 * i + ch] }
-                    modelCounts[c] += 1
-                }
+                for ch in 0..<3 { sums[3 * c + ch] += parsed.foreground[i] == 0 ? Float(img.pixels[3 * i + ch]) : model[3 * i + ch] }
+                counts[c] += 1
             }
         }
-        var out = [Float](repeating: 0, count: g * g * 3)
-        for c in 0..<(g * g) {
-            for ch in 0..<3 {
-                out[3 * c + ch] = counts[c] > 0 ? sums[3 * c + ch] / Float(counts[c]) : modelSums[3 * c + ch] / Float(max(1, modelCounts[c]))
-            }
-        }
-        return out
+        for c in 0..<(g * g) { for ch in 0..<3 { sums[3 * c + ch] /= Float(max(1, counts[c])) } }
+        return sums
     }
 
     public static func backgroundSimilarity(_ a: [Float], _ b: [Float]) -> Double {
