@@ -50,13 +50,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
     var output: String = "longlive.y4m"
 
-    func run() throws {
-        do {
-            try generate()
-        } catch let e as LongLiveError {
-            throw ValidationError(e.message)
-        }
-    }
+    func run() throws { try generate() }
 
     func parseList(_ s: String, _ what: String) throws -> [Int] {
         try s.split(separator: ",").map { part in
@@ -174,7 +168,7 @@ struct GenerateCommand: ParsableCommand {
                 progress.note("frame \(generator.nextFrame): prompt \(s + 1)/\(timeline.segments.count): \(timeline.segments[s].prompt)")
             }
             let c = try generator.nextChunk(prompt: promptIndex[s])
-            latents.append(c.latents)
+            if out.isLatents { latents.append(c.latents) }  // video outputs stream; memory stays flat
             try out.append(c.latents)
             progress.chunkDone(frames: generator.nextFrame, seconds: c.seconds)
         }

@@ -6,7 +6,7 @@ import Glibc
 
 /// The `longlive` binary reproduces the reference's recorded runs from files alone.
 /// (CI runs `swift build` before `swift test`, so the debug binary exists.)
-@Suite struct CLIReproductionTests {
+@Suite struct CLITests {
     static let repo: String = {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
@@ -53,5 +53,55 @@ import Glibc
         let golden = try fixture.tensor("output_latents")
         #expect(ours.shape == golden.shape)
         #expect(ours.relativeError(to: golden) < 1e-4)
+    }
+
+    /// Bad command lines fail with exit status ≠ 0 and a message naming the problem and the fix.
+    @Test(arguments: [
+        ("--prompt x --frames 10", "not a multiple of the chunk"),
+        ("--prompt x --frames 12 --switch-policy sometimes", "recache, keep, reset"),
+        ("--prompt x --frames 12 --window 4", "--window"),
+        ("--prompt x --frames 12 --steps 1000,abc", "abc"),
+        ("--frames 12", "no prompt"),
+        ("--prompt x --frames 12 --weights /nonexistent.safetensors", "does not exist"),
+        ("--prompt x --frames 12 --replay-noise /nonexistent.safetensors", "/nonexistent.safetensors"),
+        ("--prompts /nonexistent.txt --frames 12", "/nonexistent.txt"),
+        ("--prompt x --frames 12 --switch-frames 4", "several prompts"),
+        ("--prompt x --frames 12 -o out.safetensors --prompt-embeddings /nonexistent.st", "/nonexistent.st"),
+    ])
+    func badCommandLinesAreExplained(_ arguments: String, _ expected: String) throws {
+        let dir = try Self.temporaryDirectory()
+        let (status, output) = try Self.run("generate \(arguments) --output \(dir)/v.y4m")
+        #expect(status != 0)
+        #expect(output.contains(expected), "\(arguments): \(output)")
+        #expect(!output.contains("Fatal error") && !output.contains("Stack dump"))
+    }
+
+    @Test func promptFileErrorsNameTheLine() throws {
+        let dir = try Self.temporaryDirectory()
+        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a red ball\n5s: a blue ball\n3s: a green ball\n".utf8))
+        let (status, output) = try Self.run("generate --prompts \(dir)/t.txt --frames 96 --output \(dir)/v.y4m")
+        #expect(status != 0)
+        #expect(output.contains("t.txt") && output.contains("line 3"), "\(output)")
+    }
+
+    @Test func switchBeyondTheVideoIsRejected() throws {
+        let dir = try Self.temporaryDirectory()
+        try FileIO.write(dir + "/p.jsonl", bytes: Array("{\"prompts\": [\"a red ball\", \"a blue ball\"]}\n".utf8))
+        let (status, output) = try Self.run("generate --prompts \(dir)/p.jsonl --switch-frames 30 --frames 12 --output \(dir)/v.y4m")
+        #expect(status != 0)
+        #expect(output.contains("30"), "\(output)")
+    }
+
+    @Test func embeddedModelWritesAPlayableVideo() throws {
+        let dir = try Self.temporaryDirectory()
+        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a red ball moves left\n0.25s: a blue ball moves left\n".utf8))
+        let (status, output) = try Self.run("generate --prompts \(dir)/t.txt --frames 9 --output \(dir)/v.y4m")
+        #expect(status == 0, "\(output)")
+        let bytes = try FileIO.read(dir + "/v.y4m")
+        let header = String(decoding: bytes.prefix(30), as: UTF8.self)
+        #expect(header.hasPrefix("YUV4MPEG2 W64 H64"))
+        // 9 frames of 64×64 4:4:4 plus the per-frame headers.
+        let frameBytes = 64 * 64 * 3 + "FRAME\n".utf8.count
+        #expect((bytes.count - (bytes.firstIndex(of: 0x0A)! + 1)) == 9 * frameBytes)
     }
 }
