@@ -5,20 +5,22 @@
 #include <math.h>
 #include <immintrin.h>
 
-static int force_portable = 0;
+static int max_level = 2;
 static int simd_checked = -1;
 
+// 0: portable, 1: AVX2+FMA, 2: AVX-512F as well (used by the heaviest row kernels).
 static int use_simd(void) {
-    if (force_portable) return 0;
     if (simd_checked < 0) {
         __builtin_cpu_init();
-        simd_checked = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        simd_checked = avx2 ? (__builtin_cpu_supports("avx512f") ? 2 : 1) : 0;
     }
-    return simd_checked;
+    return simd_checked < max_level ? simd_checked : max_level;
 }
 
 int ll_kernels_simd_level(void) { return use_simd(); }
-void ll_kernels_force_portable(int on) { force_portable = on; }
+void ll_kernels_force_portable(int on) { max_level = on ? 0 : 2; }
+void ll_kernels_limit_level(int level) { max_level = level; }
 
 // ---------------------------------------------------------------------------------------------
 // Portable versions.
@@ -207,12 +209,69 @@ static void exp_avx2(float *x, long n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// AVX-512 versions of the two kernels that dominate the non-GEMM time (attention softmax, GELU).
+
+__attribute__((target("avx512f")))
+static inline __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+__attribute__((target("avx512f")))
+static void softmax_row_avx512(float *x, long n, float scale) {
+    long i = 0;
+    __m512 vm = _mm512_set1_ps(-INFINITY);
+    for (; i + 16 <= n; i += 16) vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + i));
+    float m = _mm512_reduce_max_ps(vm);
+    for (; i < n; i++) if (x[i] > m) m = x[i];
+    __m512 vs = _mm512_set1_ps(scale), vmax = _mm512_set1_ps(m), acc = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 e = exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax), vs));
+        _mm512_storeu_ps(x + i, e);
+        acc = _mm512_add_ps(acc, e);
+    }
+    float sum = _mm512_reduce_add_ps(acc);
+    for (; i < n; i++) { float e = expf((x[i] - m) * scale); x[i] = e; sum += e; }
+    __m512 inv = _mm512_set1_ps(1.0f / sum);
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+    for (; i < n; i++) x[i] *= 1.0f / sum;
+}
+
+__attribute__((target("avx512f")))
+static void gelu_avx512(float *x, long n) {
+    const __m512 k = _mm512_set1_ps(0.7978845608028654f), c = _mm512_set1_ps(0.044715f);
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f), half = _mm512_set1_ps(0.5f);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 u = _mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, v), _mm512_mul_ps(v, v), v));
+        __m512 e = exp512(_mm512_mul_ps(two, u));
+        __m512 t = _mm512_sub_ps(one, _mm512_div_ps(two, _mm512_add_ps(e, one)));
+        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
+    }
+    for (; i < n; i++) x[i] = gelu1(x[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Entry points.
 
 void ll_softmax_rows(float *x, long rows, long cols, long ld, float scale) {
     int simd = use_simd();
     for (long r = 0; r < rows; r++) {
-        if (simd) softmax_row_avx2(x + r * ld, cols, scale);
+        if (simd == 2) softmax_row_avx512(x + r * ld, cols, scale);
+        else if (simd) softmax_row_avx2(x + r * ld, cols, scale);
         else softmax_row_portable(x + r * ld, cols, scale);
     }
 }
@@ -235,7 +294,9 @@ void ll_rmsnorm_rows(const float *x, float *y, long rows, long dim, float eps, c
 }
 
 void ll_gelu_tanh(float *x, long n) {
-    if (use_simd()) { gelu_avx2(x, n); return; }
+    int simd = use_simd();
+    if (simd == 2) { gelu_avx512(x, n); return; }
+    if (simd) { gelu_avx2(x, n); return; }
     for (long i = 0; i < n; i++) x[i] = gelu1(x[i]);
 }
 

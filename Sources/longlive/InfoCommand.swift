@@ -8,7 +8,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         print("threads: \(Parallel.threadCount)")
         print("BLAS: \(BLAS.configuration) (core \(BLAS.coreName), \(BLAS.threads) threads)")
-        print("SIMD kernels: \(SIMDKernels.isAccelerated ? "AVX2+FMA" : "portable")")
+        print("SIMD kernels: \(["portable", "AVX2+FMA", "AVX2+FMA, AVX-512 (softmax, GELU)"][Int(SIMDKernels.level)])")
         print("devices: cpu")
     }
 }

@@ -23,13 +23,15 @@ struct KernelPathTests {
     static let nmseBound = 1e-12
     static let pointwiseBound = 1e-5
 
-    /// Runs `body` on the default path (AVX2 when the CPU has it), then the portable path; restores the default.
+    /// Runs `body` on every path this CPU has (AVX-512, AVX2, portable), then restores the default.
     func onBothPaths(_ body: (String) throws -> Void) rethrows {
-        defer { SIMDKernels.forcePortable(false) }
-        SIMDKernels.forcePortable(false)
-        try body(SIMDKernels.isAccelerated ? "avx2" : "portable (no AVX2 on this CPU)")
-        SIMDKernels.forcePortable(true)
-        try body("portable")
+        defer { SIMDKernels.limitLevel(2) }
+        SIMDKernels.limitLevel(2)
+        let native = SIMDKernels.level
+        for level in stride(from: native, through: 0, by: -1) {
+            SIMDKernels.limitLevel(level)
+            try body(["portable", "avx2", "avx512"][Int(level)])
+        }
     }
 
     @Test func forcePortableSwitchesAndRestores() {

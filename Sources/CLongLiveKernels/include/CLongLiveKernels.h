@@ -2,10 +2,12 @@
 #define CLONGLIVE_KERNELS_H
 #include <stddef.h>
 
-/// 1 when the AVX2+FMA paths are in use on this CPU, 0 when the portable paths run.
+/// 2 when AVX-512 paths are used as well, 1 for AVX2+FMA only, 0 when the portable paths run.
 int ll_kernels_simd_level(void);
 /// Forces the portable paths (for tests that compare both).
 void ll_kernels_force_portable(int on);
+/// Uses at most SIMD level `level` (0-2); 2 restores the default.
+void ll_kernels_limit_level(int level);
 
 /// In-place row softmax of `rows` rows of `cols` floats (row stride `ld`) of `scale * x`.
 void ll_softmax_rows(float *x, long rows, long cols, long ld, float scale);

@@ -19,6 +19,12 @@ public struct KeyValueSpan {
     }
 }
 
+/// Score-matrix budget per query tile (floats); `LONGLIVE_ATTENTION_TILE` overrides it for tuning.
+let attentionTileFloats: Int = {
+    if let s = getenv("LONGLIVE_ATTENTION_TILE"), let n = Int(String(cString: s)), n > 0 { return n }
+    return 4 << 20
+}()
+
 /// Unmasked multi-head scaled-dot-product attention of `rows` queries over the concatenation of
 /// `spans`: `out = softmax(q·kᵀ/√headDim)·v` per head.
 ///
@@ -34,7 +40,7 @@ public func attention(
     let totalKeys = spans.reduce(0) { $0 + $1.count }
     guard rows > 0 else { return }
     precondition(totalKeys > 0, "attention over an empty key set")
-    let tile = max(16, min(rows, (4 << 20) / totalKeys))
+    let tile = max(16, min(rows, attentionTileFloats / totalKeys))
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: tile * totalKeys)
     defer { scores.deallocate() }
     let scale = 1 / Float(headDim).squareRoot()

@@ -81,6 +81,10 @@ public func gatedResidual(_ x: Tensor, _ y: Tensor, gate: Tensor, groupRows: Int
 public enum SIMDKernels {
     /// True when the AVX2+FMA paths are active.
     public static var isAccelerated: Bool { ll_kernels_simd_level() != 0 }
+    /// 0 portable, 1 AVX2+FMA, 2 AVX-512 for the heaviest kernels as well.
+    public static var level: Int32 { ll_kernels_simd_level() }
     /// Forces the portable C paths on or off (tests compare both against the Swift reference).
     public static func forcePortable(_ on: Bool) { ll_kernels_force_portable(on ? 1 : 0) }
+    /// Caps the SIMD level (0 portable, 1 AVX2, 2 default) so tests can check every path on one CPU.
+    public static func limitLevel(_ level: Int32) { ll_kernels_limit_level(level) }
 }
