@@ -57,7 +57,7 @@ struct BenchEngineCommand: ParsableCommand {
         let n = chunk * tpf
         let sgemm = max(MachineProbe.sgemmGFLOPs(m: n, n: c.dim, k: c.dim),
                         MachineProbe.sgemmGFLOPs(m: n, n: c.ffnDim, k: c.dim))
-        print("sgemm: \(fmt(sgemm, 1)) GFLOP/s (best of the model's linear shapes, measured now)")
+        print("sgemm: \(fmt(sgemm, 1)) GFLOP/s (best of the model's two largest linear shapes, all cores, measured now)")
         print("model: \(c), random weights seed \(seed)")
         print("stream: latent \(latentHeight)×\(latentWidth) (\(tpf) tokens/frame), chunk \(chunk), window \(window), sink \(sink), \(chunks) chunks")
 
@@ -165,6 +165,6 @@ struct BenchGemmCommand: ParsableCommand {
             times.append(monotonicSeconds() - t0)
         }
         let best = times.dropFirst().min()!
-        print("sgemm \(m)×\(n)×\(k)\(transB ? " (Bᵀ)" : ""): best \(fmt(best * 1000, 2)) ms = \(fmt(2 * Double(m * n * k) / best / 1e9, 1)) GFLOP/s")
+        print("sgemm \(m)×\(n)×\(k)\(transB ? " (Bᵀ)" : "") on one core: best \(fmt(best * 1000, 2)) ms = \(fmt(2 * Double(m * n * k) / best / 1e9, 1)) GFLOP/s; all cores: \(fmt(MachineProbe.sgemmGFLOPs(m: m, n: n, k: k), 1)) GFLOP/s")
     }
 }

@@ -19,18 +19,20 @@ public struct KeyValueSpan {
     }
 }
 
-/// Score-matrix budget per query tile (floats); `LONGLIVE_ATTENTION_TILE` overrides it for tuning.
+/// Score-matrix budget per query tile and worker (floats): 2M floats = 8 MiB, so the tiles of both
+/// workers stay in the L3 cache between the two products. `LONGLIVE_ATTENTION_TILE` overrides it.
 let attentionTileFloats: Int = {
     if let s = getenv("LONGLIVE_ATTENTION_TILE"), let n = Int(String(cString: s)), n > 0 { return n }
-    return 4 << 20
+    return 2 << 20
 }()
 
 /// Unmasked multi-head scaled-dot-product attention of `rows` queries over the concatenation of
 /// `spans`: `out = softmax(q·kᵀ/√headDim)·v` per head.
 ///
-/// Works in query tiles so the score matrix stays cache-sized; the two products per tile are
-/// SGEMMs (threaded by OpenBLAS) and the softmax is threaded here. The key set being a list of
-/// spans is how the KV cache's `[sink | window]` selection is attended without copying it.
+/// The work is cut into (head, query tile) items spread over the cores; each item runs its two
+/// SGEMMs and the softmax between them on one core, so its score tile stays in that core's cache.
+/// The key set being a list of spans is how the KV cache's `[sink | window]` selection is attended
+/// without copying it.
 public func attention(
     query: UnsafePointer<Float>, rows: Int, queryStride: Int,
     spans: [KeyValueSpan], heads: Int, headDim: Int,
@@ -40,41 +42,40 @@ public func attention(
     let totalKeys = spans.reduce(0) { $0 + $1.count }
     guard rows > 0 else { return }
     precondition(totalKeys > 0, "attention over an empty key set")
-    let tile = max(16, min(rows, attentionTileFloats / totalKeys))
-    let scores = UnsafeMutablePointer<Float>.allocate(capacity: tile * totalKeys)
-    defer { scores.deallocate() }
+    // Enough items for every core, each tile within the cache budget.
+    let workers = Parallel.threadCount
+    var tile = max(16, min(rows, attentionTileFloats / totalKeys))
+    let minItems = 2 * workers
+    if heads * ((rows + tile - 1) / tile) < minItems {
+        let tilesPerHead = (minItems + heads - 1) / heads
+        tile = max(8, min(tile, (rows + tilesPerHead - 1) / tilesPerHead))
+    }
+    let tilesPerHead = (rows + tile - 1) / tile
     let scale = 1 / Float(headDim).squareRoot()
-    let prof = Profiler.shared
-    for h in 0..<heads {
-        var r0 = 0
-        while r0 < rows {
+    Parallel.forRanges(heads * tilesPerHead) { items in
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: tile * totalKeys)
+        defer { scores.deallocate() }
+        for item in items {
+            let h = item / tilesPerHead
+            let r0 = (item % tilesPerHead) * tile
             let m = min(tile, rows - r0)
-            prof.measure("  attention q·kᵀ") {
-                var col = 0
-                for s in spans {
-                    BLAS.sgemm(transB: true, m: m, n: s.count, k: headDim,
-                               a: query + r0 * queryStride + h * headDim, lda: queryStride,
-                               b: s.keys + h * headDim, ldb: s.stride,
-                               c: scores + col, ldc: totalKeys)
-                    col += s.count
-                }
+            var col = 0
+            for s in spans {
+                BLAS.sgemm(transB: true, m: m, n: s.count, k: headDim,
+                           a: query + r0 * queryStride + h * headDim, lda: queryStride,
+                           b: s.keys + h * headDim, ldb: s.stride,
+                           c: scores + col, ldc: totalKeys)
+                col += s.count
             }
-            prof.measure("  attention softmax") {
-                Parallel.forRanges(m, grain: max(1, 32768 / totalKeys)) { r in
-                    ll_softmax_rows(scores + r.lowerBound * totalKeys, r.count, totalKeys, totalKeys, scale)
-                }
+            ll_softmax_rows(scores, m, totalKeys, totalKeys, scale)
+            col = 0
+            for (i, s) in spans.enumerated() {
+                BLAS.sgemm(m: m, n: headDim, k: s.count,
+                           a: scores + col, lda: totalKeys,
+                           b: s.values + h * headDim, ldb: s.stride,
+                           beta: i == 0 ? 0 : 1, c: out + r0 * outStride + h * headDim, ldc: outStride)
+                col += s.count
             }
-            prof.measure("  attention p·v") {
-                var col = 0
-                for (i, s) in spans.enumerated() {
-                    BLAS.sgemm(m: m, n: headDim, k: s.count,
-                               a: scores + col, lda: totalKeys,
-                               b: s.values + h * headDim, ldb: s.stride,
-                               beta: i == 0 ? 0 : 1, c: out + r0 * outStride + h * headDim, ldc: outStride)
-                    col += s.count
-                }
-            }
-            r0 += m
         }
     }
 }

@@ -24,7 +24,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         }
         x.withFloats { xp in
             w.withFloats { wp in
-                BLAS.sgemm(transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
+                BLAS.parallelSgemm(transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
                            b: wp.baseAddress!, ldb: inF, beta: b == nil ? 0 : 1, c: yp, ldc: outF)
             }
         }
