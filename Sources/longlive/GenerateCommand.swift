@@ -19,6 +19,8 @@ struct GenerateCommand: ParsableCommand {
     var weights: String?
     @Option(help: "config.json of the weights (default: detected from the tensor shapes).")
     var config: String?
+    @Option(help: "Weights in memory: f32 (widened once at load, fastest) or stored (bf16/f16 stay 16-bit, half the memory, widened per use).")
+    var weightsPrecision: String = "f32"
     @Option(help: "Prompt text (a single-prompt video).")
     var prompt: String?
     @Option(help: "Prompt file: a timeline (`0s: …`), JSONL (`{\"prompts\": [...]}`) or one prompt per line.")
@@ -67,7 +69,10 @@ struct GenerateCommand: ParsableCommand {
         if let w = weights {
             let source = try CheckpointTensors.open(path: w)
             let c = try config.map { try WanConfig.parse(json: try FileIO.readText($0), source: $0) }
-            model = try WanTransformer(source: source, config: c)
+            guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
+                throw LongLiveError("--weights-precision \(weightsPrecision) is not f32 or stored")
+            }
+            model = try WanTransformer(source: source, config: c, residency: residency)
         } else {
             (model, encoder) = try EmbeddedModel.load()
         }

@@ -102,3 +102,27 @@ struct LayerKVCacheTestHarness {
         }
     }
 }
+
+/// 16-bit checkpoints: kept as stored and widened per use, or widened once at load — same numbers.
+@Suite struct StoragePrecisionTests {
+    @Test func bf16WeightsKeptAsStoredEqualWidenedAtLoad() throws {
+        let f32 = try Fixtures.open("dit_tiny_weights.safetensors").allTensors()
+        let bf16 = f32.mapValues { $0.converted(to: .bfloat16) }
+        let config = try WanConfig.parse(json: try FileIO.readText(Fixtures.directory + "/dit_tiny_config.json"), source: "config")
+        let stored = try WanTransformer(source: InMemoryTensors(bf16), config: config, residency: .asStored)
+        let widened = try WanTransformer(source: InMemoryTensors(bf16), config: config, residency: .float32)
+        let full = try WanTransformer(source: InMemoryTensors(f32), config: config)
+        #expect(stored.weights.blocks[0].ffn0.weight.dtype == .bfloat16)
+        #expect(widened.weights.blocks[0].ffn0.weight.dtype == .float32)
+        let f = try Fixtures.open("dit_tiny_forward.safetensors")
+        let x = framesFirst(try f.tensor("x")), t = try f.tensor("t").scalars, ctx = try f.tensor("context")
+        func run(_ m: WanTransformer) throws -> Tensor {
+            try m.forward(x, timesteps: t, text: try m.crossAttentionCache(context: ctx), attention: .bidirectional)
+        }
+        let a = try run(stored), b = try run(widened), c = try run(full)
+        #expect(a.relativeError(to: b) == 0)
+        // bf16 has 8 significant bits: the output moves by about 1e-2 relative, not more.
+        let e = a.relativeError(to: c)
+        #expect(e > 0 && e < 5e-2, "bf16 vs f32: \(e)")
+    }
+}
