@@ -14,7 +14,7 @@ struct BenchEngineCommand: ParsableCommand {
         commandName: "engine",
         abstract: "Time the streaming engine (random weights from a seed): per-chunk time, FPS, GFLOP/s vs sgemm, peak RSS.")
 
-    @Option(help: "Model preset: 1.3b (Wan2.1-1.3B shapes), tiny (the fixtures' model), or custom via the flags below.")
+    @Option(help: "Model preset: 1.3b (Wan2.1-1.3B shapes, 2 blocks unless --layers), embedded (the built-in 64×64 model; latent 16×16), tiny (the fixtures' model).")
     var preset: String = "1.3b"
     @Option(help: "Override: transformer blocks.") var layers: Int?
     @Option(help: "Override: width.") var dim: Int?
@@ -22,8 +22,8 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Override: FFN width.") var ffn: Int?
     @Option(help: "Override: text tokens.") var textLen: Int?
     @Option(help: "Override: text embedding width.") var textDim: Int?
-    @Option(help: "Latent height (60 for 480 px).") var latentHeight: Int = 60
-    @Option(help: "Latent width (104 for 832 px).") var latentWidth: Int = 104
+    @Option(help: "Latent height (default 60 = 480 px; 16 for the embedded preset).") var latentHeight: Int?
+    @Option(help: "Latent width (default 104 = 832 px; 16 for the embedded preset).") var latentWidth: Int?
     @Option(help: "Latent frames per chunk.") var chunk: Int = 3
     @Option(help: "Attention window in latent frames (sink included).") var window: Int = 12
     @Option(help: "Sink frames.") var sink: Int = 3
@@ -36,9 +36,10 @@ struct BenchEngineCommand: ParsableCommand {
         var c: WanConfig
         switch preset {
         case "1.3b": c = .wan1_3B; c.numLayers = 2
+        case "embedded": c = EmbeddedModel.config
         case "tiny":
             c = WanConfig(); c.dim = 64; c.ffnDim = 128; c.numHeads = 2; c.numLayers = 2; c.textLen = 16; c.textDim = 32
-        default: throw ValidationError("unknown --preset \(preset); use 1.3b or tiny")
+        default: throw ValidationError("unknown --preset \(preset); use 1.3b, embedded or tiny")
         }
         if let v = layers { c.numLayers = v }
         if let v = dim { c.dim = v }
@@ -52,6 +53,8 @@ struct BenchEngineCommand: ParsableCommand {
 
     func run() throws {
         let c = try modelConfig()
+        let latentHeight = self.latentHeight ?? (preset == "embedded" ? 16 : 60)
+        let latentWidth = self.latentWidth ?? (preset == "embedded" ? 16 : 104)
         let tpf = (latentHeight / 2) * (latentWidth / 2)
         print("machine: \(MachineProbe.cpuName()), \(Parallel.threadCount) threads, BLAS core \(BLAS.coreName)")
         let n = chunk * tpf
@@ -77,7 +80,8 @@ struct BenchEngineCommand: ParsableCommand {
             let r = try gen.nextChunk(prompt: prompt)
             times.append(r.seconds)
             rss.append(MachineProbe.currentRSS())
-            let px = i == 0 ? GenerationSettings.pixelFrames(latentFrames: chunk) : 4 * chunk
+            let px = preset == "embedded" ? chunk : i == 0 ? GenerationSettings.pixelFrames(latentFrames: chunk) : 4 * chunk
+            if chunks > 20 && i % 10 != 9 && i != 0 { continue }
             print("chunk \(i + 1)/\(chunks): \(fmt(r.seconds, 3)) s, \(fmt(Double(px) / r.seconds, 2)) px-FPS, \(fmt(Double(chunk) / r.seconds, 2)) latent-FPS, RSS \(mib(rss.last!))")
         }
 
