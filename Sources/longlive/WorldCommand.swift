@@ -21,11 +21,13 @@ struct WorldCommand: ParsableCommand {
         var out: String
         @Option(name: .long, help: "Frame width.") var width = 64
         @Option(name: .long, help: "Frame height.") var height = 64
+        @Option(name: .long, help: "Frames per second for timeline scripts (JSON scripts carry their own).") var fps = 16
+        @Option(name: .long, help: "Seed for timeline scripts: fixes positions, shades and phases the prompts leave open.") var seed: UInt64 = 0
         @Option(name: .long, help: "Simulation: gt (ground truth), reset (scene restarts at switches), keep (switches apply half a segment late), ignore (switches never apply).")
         var mode = "gt"
 
         func run() throws {
-            let s = try Script.load(script)
+            let s = try Script.load(script, fps: fps, seed: seed)
             let sim = WorldSimulator(script: s, mode: try WorldCommand.mode(mode), width: width, height: height)
             var sink = try VideoFile.writer(path: out, width: width, height: height, fps: s.fps)
             var r = Renderer(width: width, height: height)
