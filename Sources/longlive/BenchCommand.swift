@@ -117,6 +117,14 @@ struct BenchEngineCommand: ParsableCommand {
             }
             let flops = FlopCount.forward(config: c, queryTokens: n, keyTokens: keys)
             let achieved = flops / best / 1e9
+            // One re-cache: the last `window` frames again at t = 0 under the prompt (a recompute).
+            let recacheStart = max(0, filled * chunk - window)
+            let frames = filled * chunk - recacheStart
+            let old = try SeededNoise(seed: seed &+ 2).chunkNoise(startFrame: recacheStart, frames: frames, frameShape: [c.inDim, latentHeight, latentWidth])
+            let r0 = monotonicSeconds()
+            _ = try model.forward(old, timesteps: Array(repeating: 0, count: frames), text: text,
+                                  attention: .cached(gen.cache, sinkRecache: false), startFrame: recacheStart)
+            print("one re-cache (\(frames) frames at t = 0): \(fmt(monotonicSeconds() - r0, 3)) s")
             print("steady-state forward: \(fmt(best, 3)) s for \(n) query tokens × \(keys) keys, \(fmt(flops / 1e12, 3)) TFLOP → \(fmt(achieved, 1)) GFLOP/s = \(fmt(100 * achieved / sgemm, 1)) % of sgemm")
         }
         if chunks >= 2 {
