@@ -28,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "LongLiveModels",
-            dependencies: ["LongLiveTensor"]
+            dependencies: ["LongLiveTensor", "CLongLiveKernels"]
         ),
         .target(
             name: "LongLiveEngine",

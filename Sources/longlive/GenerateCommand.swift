@@ -47,6 +47,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Timestep shift of the flow-matching schedule.") var shift: Double = 5.0
     @Option(help: "Latent size HxW for weights with the Wan VAE layout (default 60x104 = 832×480 px).")
     var latentSize: String?
+    @Option(help: "Wan VAE weights (safetensors, official names decoder.*, conv2.*) to decode the latents to video.")
+    var vae: String?
     @Option(help: "Recorded noise (safetensors noise_000, noise_001, …) consumed in the reference's order, instead of --seed.")
     var replayNoise: String?
     @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
@@ -149,7 +151,14 @@ struct GenerateCommand: ParsableCommand {
         try timeline.validate(totalFrames: total, chunkFrames: chunk)
 
         // Output.
-        let out = try OutputTarget(path: output, embedded: embedded, frameShape: frameShape, fps: EmbeddedModel.fps)
+        var decoder: LatentDecoder?
+        if embedded {
+            decoder = PixelCodecDecoder(codec: EmbeddedModel.codec)
+        } else if let v = vae {
+            let source = try CheckpointTensors.open(path: v)
+            decoder = try WanVAEDecoder(source: source, config: WanVAEConfig.detect(from: source))
+        }
+        let out = try OutputTarget(path: output, decoder: decoder, fps: embedded ? EmbeddedModel.fps : 16)
 
         let generator = try StreamingGenerator(model: model, settings: settings, frameShape: frameShape, noise: noise)
         var promptIndex: [Int] = []

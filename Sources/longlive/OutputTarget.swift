@@ -2,37 +2,36 @@ import LongLiveEngine
 import LongLiveMedia
 
 /// Where `generate` puts its result: latents in safetensors (written at the end, or at an
-/// interruption), or video frames appended chunk by chunk so a killed run leaves a playable file.
+/// interruption), or video frames decoded and appended chunk by chunk so a killed run leaves a
+/// playable file with every finished frame.
 final class OutputTarget {
     let path: String
     let isLatents: Bool
     private var video: (any FrameSink)?
-    private let codec: PixelCodec?
+    private let decoder: LatentDecoder?
+    private let fps: Int
 
-    init(path: String, embedded: Bool, frameShape: [Int], fps: Int) throws {
+    /// - Parameter decoder: needed for video outputs; nil allows latents only.
+    init(path: String, decoder: LatentDecoder?, fps: Int) throws {
         self.path = path
+        self.fps = fps
         isLatents = path.lowercased().hasSuffix(".safetensors")
-        if isLatents {
-            codec = nil
-            return
+        self.decoder = isLatents ? nil : decoder
+        if !isLatents && decoder == nil {
+            throw LongLiveError("video output needs the Wan VAE decoder for these latents; give --model DIR (with Wan2.1_VAE.pth) or --vae FILE, or write the latents with --output NAME.safetensors")
         }
-        guard embedded, frameShape[0] == EmbeddedModel.codec.latentChannels else {
-            throw LongLiveError("video output needs a decoder for these latents (\(frameShape[0]) channels); the Wan VAE decoder is not built in yet, so write the latents with --output NAME.safetensors")
-        }
-        codec = EmbeddedModel.codec
-        let f = EmbeddedModel.codec.factor
-        video = try VideoFile.writer(path: path, width: frameShape[2] * f, height: frameShape[1] * f, fps: fps)
     }
 
     /// Decodes and writes a chunk's frames (video outputs only).
     func append(_ latents: Tensor) throws {
-        guard let codec, video != nil else { return }
-        let rgb = try codec.decode(latents)  // [F, 3, H, W] in [0, 1]
-        let per = rgb.count / rgb.shape[0]
+        guard let decoder else { return }
+        let rgb = try decoder.decodeChunk(latents)  // [F, 3, H, W] in [−1, 1]
+        let frameShape = Array(rgb.shape.dropFirst())
+        if video == nil {
+            video = try VideoFile.writer(path: path, width: frameShape[2], height: frameShape[1], fps: fps)
+        }
         for f in 0..<rgb.shape[0] {
-            let frame = rgb.rows(f..<(f + 1)).reshaped(Array(rgb.shape.dropFirst()))
-            let signed = Tensor(uninitialized: frame.shape) { o in frame.withFloats { s in for i in 0..<per { o[i] = s[i] * 2 - 1 } } }
-            try video!.append(try VideoFrame(tensor: signed))
+            try video!.append(try VideoFrame(tensor: rgb.rows(f..<(f + 1)).reshaped(frameShape)))
         }
     }
 

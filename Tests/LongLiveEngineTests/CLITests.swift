@@ -104,4 +104,20 @@ import Glibc
         let frameBytes = 64 * 64 * 3 + "FRAME\n".utf8.count
         #expect((bytes.count - (bytes.firstIndex(of: 0x0A)! + 1)) == 9 * frameBytes)
     }
+
+    /// Wan-layout weights decode to video through the (tiny) Wan VAE, chunk by chunk.
+    @Test func wanWeightsWithVAEWriteVideo() throws {
+        let fixture = try SafeTensorsFile(path: EngineFixtures.directory + "/stream_single.safetensors")
+        let dir = try Self.temporaryDirectory()
+        try SafeTensors.write(dir + "/prompts.safetensors", tensors: [("prompt_000", try fixture.tensor("prompt_embeds_A"))])
+        let fx = EngineFixtures.directory
+        let (status, output) = try Self.run("generate --weights \(fx)/dit_tiny_weights.safetensors --config \(fx)/dit_tiny_config.json --prompt-embeddings \(dir)/prompts.safetensors --replay-noise \(fx)/stream_single.safetensors --window 9 --vae \(fx)/vae_tiny_weights.safetensors --output \(dir)/v.y4m")
+        #expect(status == 0, "\(output)")
+        let bytes = try FileIO.read(dir + "/v.y4m")
+        // 15 latent frames of 8×12 → 1 + 4·14 = 57 pixel frames of 64×96 (spatial stride 8).
+        let header = String(decoding: bytes.prefix(40), as: UTF8.self)
+        #expect(header.hasPrefix("YUV4MPEG2 W96 H64"), "\(header)")
+        let frameBytes = 96 * 64 * 3 + "FRAME\n".utf8.count
+        #expect((bytes.count - (bytes.firstIndex(of: 0x0A)! + 1)) == 57 * frameBytes)
+    }
 }
