@@ -16,5 +16,6 @@ struct LongLive: AsyncParsableCommand {
         EvalCommand.self,
         GenerateCommand.self,
         BenchCommand.self,
+        ConvertCommand.self,
     ]
 }
