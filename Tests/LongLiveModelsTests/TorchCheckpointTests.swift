@@ -186,6 +186,15 @@ enum TorchFixtures {
         }
     }
 
+    @Test func openTensorsTakesEitherFormat() throws {
+        let pt = try TorchCheckpoint.openTensors(path: TorchFixtures.path("longlive_base.pt"))
+        #expect(pt.tensorNames.count == 69 && pt.sourceDescription.hasSuffix("[generator]"))
+        #expect(try TorchCheckpoint.openTensors(path: TorchFixtures.path("longlive_base.pt"), dict: "generator_ema").tensorNames.count == 6)
+        let st = try TorchCheckpoint.openTensors(path: Fixtures.directory + "/dit_tiny_weights.safetensors")
+        #expect(st.tensorNames.contains("blocks.1.ffn.2.weight"))
+        #expect(throws: LongLiveError.self) { try TorchCheckpoint.openTensors(path: Fixtures.directory + "/dit_tiny_weights.safetensors", dict: "generator") }
+    }
+
     @Test func defaultDictAndMissingKeysAreExplained() throws {
         let ckpt = try TorchFixtures.open("longlive_base.pt")
         let m = TorchFixtures.message { _ = try ckpt.tensors("critic") }

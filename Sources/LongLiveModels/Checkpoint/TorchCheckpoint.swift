@@ -171,6 +171,17 @@ public final class TorchCheckpoint {
         try ref.read(from: archive, entry: archivePrefix + "data/" + ref.storage.key, name: name)
     }
 
+    /// Any checkpoint as official-name tensors: a `.pt`/`.pth` (the dict `dict`, else the default
+    /// one, see ``tensors(_:)``), or a `.safetensors` file or folder via ``CheckpointTensors/open(path:)``.
+    /// The one entry point for loaders that should take either format.
+    public static func openTensors(path: String, dict: String? = nil) throws -> TensorSource {
+        if !FileIO.isDirectory(path) && (ZipArchive.looksLikeZip(path: path) || hasTorchExtension(path)) {
+            return try TorchCheckpoint(path: path).tensors(dict)
+        }
+        guard dict == nil else { throw LongLiveError("a dict name (\(dict!)) applies to .pt/.pth checkpoints; \(path) is safetensors") }
+        return try CheckpointTensors.open(path: path)
+    }
+
     /// Whether a path looks like a PyTorch checkpoint by its extension (`.pt`, `.pth`, `.ckpt`, `.bin`).
     public static func hasTorchExtension(_ path: String) -> Bool {
         [".pt", ".pth", ".ckpt", ".bin"].contains { path.hasSuffix($0) }
