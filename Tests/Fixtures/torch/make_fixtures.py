@@ -1,7 +1,7 @@
 """Makes the tiny PyTorch checkpoints that TorchCheckpointTests and LoRATests read.
 
 Documentation of how the committed files were made; the tests and CI do not need torch.
-Run from this folder:  python make_fixtures.py   (made with torch 2.15.0 CPU, peft 0.21.2, Python 3.11)
+Run from this folder:  python make_fixtures.py   (made with torch 2.15.0 from PyPI run on CPU, peft 0.21.2, Python 3.11)
 
 Files (all written by torch.save, i.e. the real zip + pickle format):
   flat.pt            flat state dict: f32/bf16/f16/f64/i64/i32/i8/u8/bool tensors, views sharing one
