@@ -15,8 +15,18 @@ struct GenerateCommand: ParsableCommand {
         Output: .safetensors writes the latents [1, F, C, H, W]; .y4m or a folder ending in / writes video.
         """)
 
-    @Option(help: "DiT weights: a .safetensors file or a folder of them (Wan2.1 names). Default: the embedded model.")
+    @Option(help: "Wan2.1-T2V folder (config.json, DiT safetensors, Wan2.1_VAE.pth, umT5 and its tokenizer).")
+    var model: String?
+    @Option(help: "LongLive folder (models/longlive_base.pt + models/lora.pt): its generator replaces the Wan DiT.")
+    var longlive: String?
+    @Option(help: "DiT weights: .safetensors file or folder, or a .pt/.pth checkpoint (Wan2.1 names). Default: the embedded model.")
     var weights: String?
+    @Option(help: "Dict inside a .pt DiT checkpoint (default generator, then model).")
+    var weightsDict: String?
+    @Option(help: "LoRA adapter (.pt with generator_lora, or PEFT safetensors) merged into the DiT at load.")
+    var lora: String?
+    @Option(help: "LoRA scale numerator α (default: stored α, else the rank: scale 1).")
+    var loraAlpha: Float?
     @Option(help: "config.json of the weights (default: detected from the tensor shapes).")
     var config: String?
     @Option(help: "Weights in memory: f32 (widened once at load, fastest) or stored (bf16/f16 stay 16-bit, half the memory, widened per use).")
@@ -47,7 +57,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Timestep shift of the flow-matching schedule.") var shift: Double = 5.0
     @Option(help: "Latent size HxW for weights with the Wan VAE layout (default 60x104 = 832×480 px).")
     var latentSize: String?
-    @Option(help: "Wan VAE weights (safetensors, official names decoder.*, conv2.*) to decode the latents to video.")
+    @Option(help: "Wan VAE weights (Wan2.1_VAE.pth or safetensors) to decode the latents to video.")
     var vae: String?
     @Option(help: "Recorded noise (safetensors noise_000, noise_001, …) consumed in the reference's order, instead of --seed.")
     var replayNoise: String?
@@ -65,18 +75,23 @@ struct GenerateCommand: ParsableCommand {
 
     func generate() throws {
         // Model and prompt encoder.
-        let embedded = weights == nil
+        var overrides = ModelFiles()
+        overrides.dit = weights
+        overrides.ditDict = weightsDict
+        overrides.config = config
+        overrides.lora = lora
+        overrides.vae = vae
+        let files = try ModelFiles.resolve(model: self.model, longlive: longlive, overrides: overrides)
+        let embedded = files.dit == nil
         let model: WanTransformer
         var encoder: PromptEncoder?
-        if let w = weights {
-            let source = try CheckpointTensors.open(path: w)
-            let c = try config.map { try WanConfig.parse(json: try FileIO.readText($0), source: $0) }
+        if embedded {
+            (model, encoder) = try EmbeddedModel.load()
+        } else {
             guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
                 throw LongLiveError("--weights-precision \(weightsPrecision) is not f32 or stored")
             }
-            model = try WanTransformer(source: source, config: c, residency: residency)
-        } else {
-            (model, encoder) = try EmbeddedModel.load()
+            model = try files.loadTransformer(residency: residency, loraAlpha: loraAlpha)
         }
         let clock = embedded ? EmbeddedModel.clock : TimelineClock.wan
 
@@ -154,9 +169,8 @@ struct GenerateCommand: ParsableCommand {
         var decoder: LatentDecoder?
         if embedded {
             decoder = PixelCodecDecoder(codec: EmbeddedModel.codec)
-        } else if let v = vae {
-            let source = try CheckpointTensors.open(path: v)
-            decoder = try WanVAEDecoder(source: source, config: WanVAEConfig.detect(from: source))
+        } else {
+            decoder = try files.loadVAEDecoder()
         }
         let out = try OutputTarget(path: output, decoder: decoder, fps: embedded ? EmbeddedModel.fps : 16)
 
@@ -169,7 +183,7 @@ struct GenerateCommand: ParsableCommand {
 
         let stop = InterruptFlag.install()
         let progress = Progress(total: total, chunk: chunk, pixelFramesPerLatent: embedded ? 1 : 4)
-        progress.note("model: \(embedded ? "embedded\(EmbeddedModel.isTrained ? "" : " (random weights: no trained model is built in yet)")" : weights!) — \(model.config)")
+        progress.note("model: \(embedded ? "embedded\(EmbeddedModel.isTrained ? "" : " (random weights: no trained model is built in yet)")" : files.dit! + (files.lora.map { " + LoRA " + $0 } ?? "")) — \(model.config)")
         progress.note("\(total) latent frames in \(total / chunk) chunks, window \(window), sink \(sink), \(policy.rawValue), seed \(replayNoise == nil ? "\(seed)" : "replayed noise") → \(output)")
         var latents: [Tensor] = []
         var segment = -1
