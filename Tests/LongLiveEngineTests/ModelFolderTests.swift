@@ -1,0 +1,97 @@
+import Testing
+import LongLiveEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End to end from checkpoint folders in the official layouts (Wan2.1-T2V folder + LongLive folder
+/// with `.pt` generator and LoRA), built here with tiny weights, through the `longlive` binary.
+@Suite struct ModelFolderTests {
+    /// Builds `wan/` and `longlive/` folders. The LongLive generator is the tiny fixture DiT minus a
+    /// low-rank ΔW on a few linears and the LoRA restores it, so a correct merge reproduces the fixture runs.
+    static func makeFolders() throws -> (wan: String, longlive: String, dir: String) {
+        let dir = try CLITests.temporaryDirectory()
+        let fx = EngineFixtures.directory
+        let wan = dir + "/Wan2.1-T2V-1.3B", ll = dir + "/LongLive-1.3B"
+        for d in [wan, ll, ll + "/models"] { _ = mkdirOrFail(d) }
+        try FileIO.write(wan + "/config.json", bytes: try FileIO.read(fx + "/dit_tiny_config.json"))
+        // The Wan DiT deliberately differs (zeros) so the test proves the LongLive generator is the one used.
+        let dit = try SafeTensorsFile(path: fx + "/dit_tiny_weights.safetensors").allTensors()
+        try SafeTensors.write(wan + "/diffusion_pytorch_model.safetensors",
+                              tensors: dit.keys.sorted().map { ($0, Tensor(zeros: dit[$0]!.shape)) })
+        let vae = try SafeTensorsFile(path: fx + "/vae_tiny_weights.safetensors").allTensors()
+        try TorchFileWriter.write(wan + "/Wan2.1_VAE.pth", .dict(vae.keys.sorted().map { ($0, .tensor(vae[$0]!)) }))
+
+        var generator: [(String, TorchFileWriter.Value)] = []
+        var lora: [(String, TorchFileWriter.Value)] = []
+        let adapted = ["blocks.0.self_attn.q", "blocks.1.cross_attn.o", "blocks.1.ffn.0"]
+        let rng = Philox4x32(seed: 99)
+        for name in dit.keys.sorted() {
+            var w = dit[name]!
+            let layer = String(name.dropLast(".weight".count))
+            if name.hasSuffix(".weight"), adapted.contains(layer) {
+                let (out, inp) = (w.shape[0], w.shape[1]), r = 4
+                let a = rng.normalTensor(shape: [r, inp], stream: UInt64(out * 31 + inp))
+                let b = rng.normalTensor(shape: [out, r], stream: UInt64(out * 37 + inp + 1))
+                let delta = linear(b, weight: transposedMatrix(a), bias: nil)  // B·A
+                w = Tensor(shape: w.shape, values: zip(w.scalars, delta.scalars).map { $0 - $1 })
+                lora.append(("base_model.model.\(layer).lora_A.weight", .tensor(a)))
+                lora.append(("base_model.model.\(layer).lora_B.weight", .tensor(b)))
+            }
+            generator.append(("model." + name, .tensor(w)))
+        }
+        try TorchFileWriter.write(ll + "/models/longlive_base.pt", .dict([("generator", .dict(generator)), ("step", .int(1000))]))
+        try TorchFileWriter.write(ll + "/models/lora.pt", .dict([("generator_lora", .dict(lora)), ("step", .int(3000))]))
+        return (wan, ll, dir)
+    }
+
+    @Test func longLiveFolderWithLoRAReproducesTheReferenceRun() throws {
+        let (wan, ll, dir) = try Self.makeFolders()
+        let fx = EngineFixtures.directory
+        let fixture = try SafeTensorsFile(path: fx + "/stream_switch_recache_globalsink.safetensors")
+        try SafeTensors.write(dir + "/p.safetensors", tensors: [("prompt_000", try fixture.tensor("prompt_embeds_A")),
+                                                                ("prompt_001", try fixture.tensor("prompt_embeds_B"))])
+        let common = "generate --model \(wan) --longlive \(ll) --prompt-embeddings \(dir)/p.safetensors --replay-noise \(fx)/stream_switch_recache_globalsink.safetensors --window 9 --switch-frames 10"
+        var (status, output) = try CLITests.run(common + " --output \(dir)/out.safetensors")
+        #expect(status == 0, "\(output)")
+        let ours = try SafeTensorsFile(path: dir + "/out.safetensors").tensor("latents")
+        #expect(ours.relativeError(to: try fixture.tensor("output_latents")) < 1e-4)
+        // Without the LoRA the run must differ (the merge is what restores the weights).
+        (status, output) = try CLITests.run(common.replacingOccurrences("--longlive \(ll)", "--weights \(ll)/models/longlive_base.pt") + " --output \(dir)/nolora.safetensors")
+        #expect(status == 0, "\(output)")
+        let plain = try SafeTensorsFile(path: dir + "/nolora.safetensors").tensor("latents")
+        #expect(plain.relativeError(to: try fixture.tensor("output_latents")) > 1e-2)
+        // Video through the folder's Wan2.1_VAE.pth: 18 latent frames → 1 + 4·17 pixel frames.
+        (status, output) = try CLITests.run(common + " --output \(dir)/v.y4m")
+        #expect(status == 0, "\(output)")
+        let bytes = try FileIO.read(dir + "/v.y4m")
+        #expect(String(decoding: bytes.prefix(20), as: UTF8.self).hasPrefix("YUV4MPEG2 W96 H64"))
+        #expect(bytes.count - (bytes.firstIndex(of: 0x0A)! + 1) == 69 * (96 * 64 * 3 + 6))
+    }
+
+    @Test func missingFilesAreNamed() throws {
+        let dir = try CLITests.temporaryDirectory()
+        let (status, output) = try CLITests.run("generate --model \(dir) --longlive \(dir) --prompt x --frames 3 --output \(dir)/o.safetensors")
+        #expect(status != 0)
+        #expect(output.contains("longlive_base.pt"), "\(output)")
+    }
+}
+
+func transposedMatrix(_ t: Tensor) -> Tensor {
+    let r = t.shape[0], c = t.shape[1], s = t.scalars
+    var o = [Float](repeating: 0, count: s.count)
+    for i in 0..<r { for j in 0..<c { o[j * r + i] = s[i * c + j] } }
+    return Tensor(shape: [c, r], values: o)
+}
+
+@discardableResult
+func mkdirOrFail(_ path: String) -> Bool { mkdir(path, 0o755) == 0 }
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        guard let r = firstRange(of: a) else { return self }
+        var s = self
+        s.replaceSubrange(r, with: b)
+        return s
+    }
+}
