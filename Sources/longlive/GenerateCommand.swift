@@ -59,6 +59,10 @@ struct GenerateCommand: ParsableCommand {
     var latentSize: String?
     @Option(help: "Wan VAE weights (Wan2.1_VAE.pth or safetensors) to decode the latents to video.")
     var vae: String?
+    @Option(help: "umT5-XXL encoder weights (models_t5_umt5-xxl-enc-bf16.pth or safetensors).")
+    var t5: String?
+    @Option(help: "umT5 tokenizer: tokenizer.json, spiece.model or their folder.")
+    var tokenizer: String?
     @Option(help: "Recorded noise (safetensors noise_000, noise_001, …) consumed in the reference's order, instead of --seed.")
     var replayNoise: String?
     @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
@@ -81,17 +85,23 @@ struct GenerateCommand: ParsableCommand {
         overrides.config = config
         overrides.lora = lora
         overrides.vae = vae
+        overrides.t5 = t5
+        overrides.tokenizer = tokenizer
         let files = try ModelFiles.resolve(model: self.model, longlive: longlive, overrides: overrides)
         let embedded = files.dit == nil
-        let model: WanTransformer
+        guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
+            throw LongLiveError("--weights-precision \(weightsPrecision) is not f32 or stored")
+        }
+        var model: WanTransformer!
         var encoder: PromptEncoder?
         if embedded {
-            (model, encoder) = try EmbeddedModel.load()
-        } else {
-            guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
-                throw LongLiveError("--weights-precision \(weightsPrecision) is not f32 or stored")
-            }
-            model = try files.loadTransformer(residency: residency, loraAlpha: loraAlpha)
+            let loaded = try EmbeddedModel.load()
+            model = loaded.model
+            encoder = loaded.encoder
+        } else if promptEmbeddings == nil {
+            // The text encoder runs before the DiT is loaded and is released after the prompts are
+            // encoded, so its 11 GB never share memory with the DiT.
+            encoder = try files.loadTextEncoder()
         }
         let clock = embedded ? EmbeddedModel.clock : TimelineClock.wan
 
@@ -123,7 +133,7 @@ struct GenerateCommand: ParsableCommand {
             } else {
                 let hw = try parseList((latentSize ?? "60x104").replacingX(), "--latent-size")
                 guard hw.count == 2 else { throw LongLiveError("--latent-size must be HxW, e.g. 60x104") }
-                frameShape = [model.config.inDim] + hw
+                frameShape = [0] + hw  // channels known once the DiT is loaded (after the text encoder)
             }
         }
 
@@ -144,8 +154,17 @@ struct GenerateCommand: ParsableCommand {
             throw LongLiveError("no prompt: give --prompt TEXT, --prompts FILE or --prompt-embeddings FILE")
         }
         if embeddings == nil && encoder == nil {
-            throw LongLiveError("these weights come without a text encoder in this build; encode the prompts elsewhere and pass --prompt-embeddings FILE (prompt_000, prompt_001, …)")
+            throw LongLiveError("no text encoder for these weights: give --model DIR with models_t5_umt5-xxl-enc-bf16.pth and google/umt5-xxl/, or --t5 FILE --tokenizer PATH, or already-encoded prompts with --prompt-embeddings FILE")
         }
+        if embeddings == nil, !embedded, let encoder {
+            let progress = Progress(total: 1, chunk: 1, pixelFramesPerLatent: 1)
+            let t0 = monotonicSeconds()
+            embeddings = try timeline.segments.map { try encoder.encode($0.prompt) }
+            (encoder as? UMT5TextEncoder)?.releaseEncoder()
+            progress.note("encoded \(timeline.segments.count) prompt(s) with umT5 in \(fmt(monotonicSeconds() - t0, 1)) s")
+        }
+        if model == nil { model = try files.loadTransformer(residency: residency, loraAlpha: loraAlpha) }
+        if frameShape[0] == 0 { frameShape[0] = model.config.inDim }
 
         // Length.
         var total: Int

@@ -19,6 +19,20 @@ import Glibc
         let dit = try SafeTensorsFile(path: fx + "/dit_tiny_weights.safetensors").allTensors()
         try SafeTensors.write(wan + "/diffusion_pytorch_model.safetensors",
                               tensors: dit.keys.sorted().map { ($0, Tensor(zeros: dit[$0]!.shape)) })
+        // umT5 (tiny, bf16 as the released file) with its tokenizer and HF-style config.
+        let t5 = try SafeTensorsFile(path: fx + "/t5_tiny_weights.safetensors").allTensors()
+        try TorchFileWriter.write(wan + "/models_t5_umt5-xxl-enc-bf16.pth", .dict(t5.keys.sorted().map { ($0, .tensor(t5[$0]!.converted(to: .bfloat16))) }))
+        for d in [wan + "/google", wan + "/google/umt5-xxl"] { _ = mkdirOrFail(d) }
+        try FileIO.write(wan + "/google/umt5-xxl/config.json", bytes: Array(#"{"vocab_size": 64, "d_model": 32, "d_kv": 8, "d_ff": 64, "num_heads": 4, "num_layers": 2, "relative_attention_num_buckets": 32, "text_len": 16}"#.utf8))
+        var pieces: [JSONValue] = [.array([.string("<pad>"), .number(0)]), .array([.string("</s>"), .number(0)]), .array([.string("<unk>"), .number(0)])]
+        for k in 3..<64 { pieces.append(.array([.string("▁w\(k)"), .number(-1)])) }
+        let tokenizerJSON = JSONValue.object([
+            "added_tokens": .array([0, 1, 2].map { i in .object(["id": .number(Double(i)), "content": .string(["<pad>", "</s>", "<unk>"][i]), "special": .bool(true)]) }),
+            "pre_tokenizer": .object(["type": .string("Sequence"), "pretokenizers": .array([.object(["type": .string("WhitespaceSplit")]),
+                                      .object(["type": .string("Metaspace"), "replacement": .string("▁"), "add_prefix_space": .bool(true)])])]),
+            "model": .object(["type": .string("Unigram"), "unk_id": .number(2), "vocab": .array(pieces), "byte_fallback": .bool(false)]),
+        ])
+        try FileIO.write(wan + "/google/umt5-xxl/tokenizer.json", bytes: Array(tokenizerJSON.serialized().utf8))
         let vae = try SafeTensorsFile(path: fx + "/vae_tiny_weights.safetensors").allTensors()
         try TorchFileWriter.write(wan + "/Wan2.1_VAE.pth", .dict(vae.keys.sorted().map { ($0, .tensor(vae[$0]!)) }))
 
@@ -67,6 +81,37 @@ import Glibc
         let bytes = try FileIO.read(dir + "/v.y4m")
         #expect(String(decoding: bytes.prefix(20), as: UTF8.self).hasPrefix("YUV4MPEG2 W96 H64"))
         #expect(bytes.count - (bytes.firstIndex(of: 0x0A)! + 1) == 69 * (96 * 64 * 3 + 6))
+    }
+
+    /// Prompt text → the folder's umT5 (bf16 .pth + tokenizer.json) → DiT: same latents as feeding the
+    /// same encoder's embeddings directly, and the prompts matter.
+    @Test func promptsAreEncodedWithTheFoldersUMT5() throws {
+        let (wan, ll, dir) = try Self.makeFolders()
+        try FileIO.write(dir + "/t.txt", bytes: Array("0s: w5 w9 w17\n0.5s: w40 w41\n".utf8))
+        try FileIO.write(dir + "/u.txt", bytes: Array("0s: w5 w9 w17\n0.5s: w3 w4\n".utf8))
+        let base = "generate --model \(wan) --longlive \(ll) --frames 9 --window 9 --latent-size 8x12 --seed 3"
+        var (status, output) = try CLITests.run(base + " --prompts \(dir)/t.txt --output \(dir)/a.safetensors")
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("encoded 2 prompt(s) with umT5"), "\(output)")
+        (status, output) = try CLITests.run(base + " --prompts \(dir)/u.txt --output \(dir)/b.safetensors")
+        #expect(status == 0, "\(output)")
+        // The same prompts encoded here with the same files, given as embeddings.
+        var files = ModelFiles()
+        files.t5 = wan + "/models_t5_umt5-xxl-enc-bf16.pth"
+        files.tokenizer = wan + "/google/umt5-xxl/tokenizer.json"
+        files.t5Config = wan + "/google/umt5-xxl/config.json"
+        let encoder = try #require(try files.loadTextEncoder())
+        try SafeTensors.write(dir + "/e.safetensors", tensors: [("prompt_000", try encoder.encode("w5 w9 w17")), ("prompt_001", try encoder.encode("w40 w41"))])
+        (status, output) = try CLITests.run(base + " --prompt-embeddings \(dir)/e.safetensors --switch-frames 2 --output \(dir)/c.safetensors")
+        #expect(status == 0, "\(output)")
+        let a = try SafeTensorsFile(path: dir + "/a.safetensors").tensor("latents")
+        let b = try SafeTensorsFile(path: dir + "/b.safetensors").tensor("latents")
+        let c = try SafeTensorsFile(path: dir + "/c.safetensors").tensor("latents")
+        #expect(a.relativeError(to: c) == 0)
+        // The first segment (chunk 0) is shared, the second differs.
+        let a0 = a.reshaped([9, -1]), b0 = b.reshaped([9, -1])
+        #expect(a0.rows(0..<3).relativeError(to: b0.rows(0..<3)) == 0)
+        #expect(a0.rows(3..<9).relativeError(to: b0.rows(3..<9)) > 1e-3)
     }
 
     @Test func missingFilesAreNamed() throws {

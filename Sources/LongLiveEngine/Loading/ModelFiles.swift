@@ -15,6 +15,8 @@ public struct ModelFiles: Equatable, Sendable {
     public var vae: String?
     public var t5: String?
     public var tokenizer: String?
+    /// umT5 hyper-parameters (HF `config.json` of `google/umt5-xxl` or Wan's names); default umT5-XXL.
+    public var t5Config: String?
 
     public init() {}
 
@@ -33,6 +35,7 @@ public struct ModelFiles: Equatable, Sendable {
             for t in ["google/umt5-xxl/tokenizer.json", "google/umt5-xxl/spiece.model"] where f.tokenizer == nil && FileIO.exists(m + "/" + t) {
                 f.tokenizer = m + "/" + t
             }
+            if FileIO.exists(m + "/google/umt5-xxl/config.json") { f.t5Config = m + "/google/umt5-xxl/config.json" }
         }
         if let l = longlive {
             guard FileIO.isDirectory(l) else { throw LongLiveError("--longlive \(l) is not a folder; give the LongLive-1.3B folder (models/longlive_base.pt, models/lora.pt)") }
@@ -48,6 +51,12 @@ public struct ModelFiles: Equatable, Sendable {
         if let v = overrides.vae { f.vae = v }
         if let v = overrides.t5 { f.t5 = v }
         if let v = overrides.tokenizer { f.tokenizer = v }
+        if let v = overrides.t5Config { f.t5Config = v }
+        // Fail before any loading starts when a named file is not there.
+        for (what, path) in [("weights", f.dit), ("LoRA", f.lora), ("VAE", f.vae), ("umT5 weights", f.t5),
+                             ("tokenizer", f.tokenizer), ("config", f.config), ("umT5 config", f.t5Config)] {
+            if let path, !FileIO.exists(path) { throw LongLiveError("\(what) not found: \(path) does not exist") }
+        }
         if f.dit == nil && (model != nil || longlive != nil) {
             throw LongLiveError("no DiT weights found: \(model ?? "") has no diffusion_pytorch_model*.safetensors and no --longlive folder or --weights file was given")
         }
@@ -63,6 +72,17 @@ public struct ModelFiles: Equatable, Sendable {
         }
         let c = try config.map { try WanConfig.parse(json: try FileIO.readText($0), source: $0) }
         return try WanTransformer(source: source, config: c, residency: residency)
+    }
+
+    /// Loads the umT5 text encoder (weights kept bf16), if its weights are known; the tokenizer is required then.
+    public func loadTextEncoder() throws -> UMT5TextEncoder? {
+        guard let t5 else { return nil }
+        guard let tokenizer else {
+            throw LongLiveError("the umT5 weights \(t5) need their tokenizer: put google/umt5-xxl/tokenizer.json (or spiece.model) in the --model folder or pass --tokenizer")
+        }
+        let config = try t5Config.map { try UMT5Config.parse(json: try FileIO.readText($0), source: $0) } ?? .xxl
+        return try UMT5TextEncoder(tokenizer: UnigramTokenizer.load(path: tokenizer),
+                                   weights: TorchCheckpoint.openTensors(path: t5), config: config)
     }
 
     /// Loads the VAE decoder, if a VAE file is known.

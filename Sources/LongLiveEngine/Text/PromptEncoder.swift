@@ -59,3 +59,7 @@ public enum PromptEmbeddingFile {
         return out
     }
 }
+
+extension UMT5TextEncoder: PromptEncoder {
+    public var textDim: Int { config.dim }
+}
