@@ -112,6 +112,12 @@ import Glibc
         let a0 = a.reshaped([9, -1]), b0 = b.reshaped([9, -1])
         #expect(a0.rows(0..<3).relativeError(to: b0.rows(0..<3)) == 0)
         #expect(a0.rows(3..<9).relativeError(to: b0.rows(3..<9)) > 1e-3)
+        // The whole path to a video: prompt file → umT5 → LongLive DiT + LoRA → streaming VAE → Y4M.
+        (status, output) = try CLITests.run(base + " --prompts \(dir)/t.txt --output \(dir)/v.y4m")
+        #expect(status == 0, "\(output)")
+        let video = try FileIO.read(dir + "/v.y4m")
+        #expect(String(decoding: video.prefix(20), as: UTF8.self).hasPrefix("YUV4MPEG2 W96 H64"))
+        #expect(video.count - (video.firstIndex(of: 0x0A)! + 1) == 33 * (96 * 64 * 3 + 6))  // 1 + 4·8 frames
     }
 
     @Test func missingFilesAreNamed() throws {

@@ -86,6 +86,9 @@ public final class StreamingGenerator {
         }
     }
 
+    /// The embedding registered as prompt `index`.
+    public func promptEmbedding(_ index: Int) -> Tensor { promptLock.withLock { prompts[index] } }
+
     /// Number of prompts added so far.
     public var promptCount: Int { promptLock.withLock { prompts.count } }
 
