@@ -17,8 +17,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public let metadata: [String: String]
     /// Header entries by tensor name.
     public let entries: [String: Entry]
-    private let mapping: UnsafeMutableRawPointer
-    private let mappedBytes: Int
+    private let file: MappedFile
     private let dataStart: Int
 
     /// Tensor names, sorted.
@@ -27,23 +26,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Maps `path` and parses its header; errors name the file and the defect.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw LongLiveError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw LongLiveError("cannot stat \(path)") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw LongLiveError("\(path) is a folder; expected a .safetensors file") }
-        let size = Int(st.st_size)
-        guard size >= 8 else { throw LongLiveError("\(path) is not a safetensors file (only \(size) bytes)") }
-        guard let m = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw LongLiveError("cannot map \(path): \(String(cString: strerror(errno)))")
-        }
-        mapping = m
-        mappedBytes = size
+        file = try MappedFile(path: path, kind: "a safetensors file", minimumSize: 8)
+        let size = file.size, m = file.base
         // Compared as UInt64: a garbage length above Int.max must be an error, not a trap.
         let rawHeaderLength = UInt64(littleEndian: m.loadUnaligned(as: UInt64.self))
         guard rawHeaderLength > 0, rawHeaderLength <= UInt64(size - 8) else {
-            munmap(m, size)
             throw LongLiveError("\(path) is not a safetensors file (header length \(rawHeaderLength) exceeds the file size \(size))")
         }
         let headerLength = Int(rawHeaderLength)
@@ -53,11 +40,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         do {
             header = try JSONValue.parse(bytes: headerBytes)
         } catch {
-            munmap(m, size)
             throw LongLiveError("\(path): unreadable safetensors header (\(error))")
         }
         guard let obj = header.objectValue else {
-            munmap(m, size)
             throw LongLiveError("\(path): safetensors header is not a JSON object")
         }
         var meta: [String: String] = [:]
@@ -69,8 +54,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 continue
             }
             guard let ds = v["dtype"]?.stringValue, let dtype = DType(rawValue: ds) else {
-                munmap(m, size)
-                throw LongLiveError("\(path): tensor \(name) has an unsupported dtype \(v["dtype"]?.serialized() ?? "(none)")")
+                    throw LongLiveError("\(path): tensor \(name) has an unsupported dtype \(v["dtype"]?.serialized() ?? "(none)")")
             }
             // Every dimension must be a non-negative integer and the byte count must not overflow
             // (a negative or absurd shape would otherwise trap later instead of failing here).
@@ -78,22 +62,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
             let shape = dims.compactMap { $0.intValue }.filter { $0 >= 0 }
             guard shape.count == dims.count,
                   let offs = v["data_offsets"]?.arrayValue?.compactMap({ $0.intValue }), offs.count == 2 else {
-                munmap(m, size)
-                throw LongLiveError("\(path): tensor \(name) lacks a valid shape or data_offsets")
+                    throw LongLiveError("\(path): tensor \(name) lacks a valid shape or data_offsets")
             }
             var need = dtype.size, overflow = false
             for d in shape where !overflow { (need, overflow) = need.multipliedReportingOverflow(by: d) }
             guard !overflow, offs[0] >= 0, offs[1] <= dataBytes, offs[1] - offs[0] == need else {
-                munmap(m, size)
-                throw LongLiveError("\(path): tensor \(name) \(shape) \(ds) has data_offsets \(offs) that do not fit the file (truncated download?)")
+                    throw LongLiveError("\(path): tensor \(name) \(shape) \(ds) has data_offsets \(offs) that do not fit the file (truncated download?)")
             }
             ents[name] = Entry(dtype: dtype, shape: shape, byteRange: offs[0]..<offs[1])
         }
         metadata = meta
         entries = ents
     }
-
-    deinit { munmap(mapping, mappedBytes) }
 
     /// Whether the file holds a tensor of this name.
     public func contains(_ name: String) -> Bool { entries[name] != nil }
@@ -103,7 +83,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard let e = entries[name] else {
             throw LongLiveError("\(path) has no tensor named \(name)")
         }
-        let p = mapping + dataStart + e.byteRange.lowerBound
+        let p = file.base + dataStart + e.byteRange.lowerBound
         if Int(bitPattern: p) % max(e.dtype.size, 1) == 0 {
             return Tensor(shape: e.shape, dtype: e.dtype,
                           storage: TensorStorage(borrowing: p, byteCount: e.byteRange.count, owner: self))

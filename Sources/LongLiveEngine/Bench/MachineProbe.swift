@@ -39,7 +39,8 @@ public enum MachineProbe {
     static func procStatus(_ key: String) -> Int {
         guard let text = try? FileIO.readText("/proc/self/status") else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
-            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            // "VmRSS:\t  123456 kB": the number may follow the tab directly.
+            let digits = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0
             return digits * 1024
         }
         return 0

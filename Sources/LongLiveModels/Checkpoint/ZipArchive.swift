@@ -31,6 +31,7 @@ public final class ZipArchive: @unchecked Sendable {
     /// Entries by name, in central-directory order.
     public let entries: [Entry]
     private let byName: [String: Int]
+    private let file: MappedFile
     private let mapping: UnsafeMutableRawPointer?
     /// File size in bytes.
     public let fileSize: Int
@@ -48,35 +49,17 @@ public final class ZipArchive: @unchecked Sendable {
     /// Maps `path` and reads its central directory; errors name the file and the defect.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw LongLiveError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw LongLiveError("cannot stat \(path)") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw LongLiveError("\(path) is a folder; expected a .pt/.pth file") }
-        let size = Int(st.st_size)
-        guard size >= 22 else { throw LongLiveError("\(path) is not a zip archive (only \(size) bytes)") }
         // Private and writable like SafeTensorsFile: tensors may be handed out as borrowed storage,
         // and Tensor copies borrowed storage before any write, so the file itself is never changed.
-        guard let m = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw LongLiveError("cannot map \(path): \(String(cString: strerror(errno)))")
-        }
+        let file = try MappedFile(path: path, kind: "a zip archive (.pt/.pth)", minimumSize: 22)
+        self.file = file
+        let m = file.base, size = file.size
         mapping = m
         fileSize = size
-        do {
-            let bytes = UnsafeRawBufferPointer(start: m, count: size)
-            entries = try ZipArchive.readDirectory(bytes, path: path)
-        } catch {
-            munmap(m, size)
-            throw error
-        }
+        entries = try ZipArchive.readDirectory(file.bytes, path: path)
         var index: [String: Int] = [:]
         for (i, e) in entries.enumerated() where index[e.name] == nil { index[e.name] = i }
         byName = index
-    }
-
-    deinit {
-        if let m = mapping { munmap(m, fileSize) }
     }
 
     /// The entry called `name`, or nil.
