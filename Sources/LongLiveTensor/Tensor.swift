@@ -8,6 +8,9 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     /// Element type of the stored bytes.
     public let dtype: DType
     @usableFromInline var storage: TensorStorage
+    /// The tape node that produced this tensor (training), or nil for constants and inference.
+    /// Reshapes keep it (gradients are flat element arrays); copies that change layout drop it.
+    public internal(set) var gradNode: GradNode?
 
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }

@@ -91,8 +91,10 @@ public func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int) -> Tens
               spans: [KeyValueSpan(keys: k.floatPointer, values: v.floatPointer, count: k.count / width, stride: width)],
               heads: heads, headDim: width / heads, out: out.floatPointer, outStride: width)
     withExtendedLifetime((q, k, v)) {}
-
-    return out.reshaped(q.shape)
+    return Tape.record(out.reshaped(q.shape), inputs: [q, k, v], label: "attention") { g, _ in
+        let (dq, dk, dv) = GradientKernels.attentionBackward(q: q, k: k, v: v, g: g, heads: heads)
+        return [dq.reshaped(q.shape), dk.reshaped(k.shape), dv.reshaped(v.shape)]
+    }
 }
 
 /// Reference attention in double precision (naive loops), the check for the tiled path.

@@ -5,13 +5,22 @@ import Glibc
 
 /// GELU with the tanh approximation (PyTorch `approximate='tanh'`), as Wan's FFN and text MLP use.
 public func geluTanh(_ x: Tensor) -> Tensor {
-    var y = x
-    geluTanhInPlace(&y)
-    return y
+    var y = x.detached()
+    applyGelu(&y)
+    return Tape.record(y, inputs: [x], label: "gelu") { g, _ in [GradientKernels.pointwise(g, x, GradientKernels.geluDerivative)] }
 }
 
 /// In-place ``geluTanh(_:)``: no copy when `x`'s storage is not shared (the FFN's hidden activations).
+/// While recording a tape the input is kept for the backward, so it works out of place then.
 public func geluTanhInPlace(_ x: inout Tensor) {
+    if x.requiresGrad && Tape.current != nil {
+        x = geluTanh(x)
+        return
+    }
+    applyGelu(&x)
+}
+
+private func applyGelu(_ x: inout Tensor) {
     x.withMutableFloats { p in
         let base = p.baseAddress!
         Parallel.forRanges(p.count, grain: 32768) { r in ll_gelu_tanh(base + r.lowerBound, r.count) }
@@ -20,12 +29,12 @@ public func geluTanhInPlace(_ x: inout Tensor) {
 
 /// SiLU, `x·sigmoid(x)`.
 public func silu(_ x: Tensor) -> Tensor {
-    var y = x
+    var y = x.detached()
     y.withMutableFloats { p in
         let base = p.baseAddress!
         Parallel.forRanges(p.count, grain: 32768) { r in ll_silu(base + r.lowerBound, r.count) }
     }
-    return y
+    return Tape.record(y, inputs: [x], label: "silu") { g, _ in [GradientKernels.pointwise(g, x, GradientKernels.siluDerivative)] }
 }
 
 /// Reference GELU(tanh) in double precision.
@@ -44,14 +53,14 @@ public func referenceSilu(_ x: Tensor) -> Tensor {
 /// `a + b` elementwise (same shapes).
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.count == b.count, "add: \(a.shape) vs \(b.shape)")
-    var y = a
+    var y = a.detached()
     let bp = b.floatPointer
     y.withMutableFloats { p in
         let base = p.baseAddress!
         Parallel.forRanges(p.count, grain: 65536) { r in for i in r { base[i] += bp[i] } }
     }
     withExtendedLifetime(b) {}
-    return y
+    return Tape.record(y, inputs: [a, b], label: "add") { g, _ in [g.reshaped(a.shape), g.reshaped(b.shape)] }
 }
 
 /// `x + y·gate[g]` where rows `g·groupRows ..< (g+1)·groupRows` share the gate row `g` (`gate`: `[groups, dim]`).
@@ -61,7 +70,7 @@ public func gatedResidual(_ x: Tensor, _ y: Tensor, gate: Tensor, groupRows: Int
     let rows = x.count / dim
     precondition(y.count == x.count, "gatedResidual: \(x.shape) vs \(y.shape)")
     precondition(gate.count * groupRows == x.count, "gatedResidual: gate \(gate.shape) for \(rows) rows in groups of \(groupRows)")
-    var out = x
+    var out = x.detached()
     let yp = y.floatPointer, gp = gate.floatPointer
     out.withMutableFloats { p in
         let base = p.baseAddress!
@@ -74,7 +83,14 @@ public func gatedResidual(_ x: Tensor, _ y: Tensor, gate: Tensor, groupRows: Int
         }
     }
     withExtendedLifetime((y, gate)) {}
-    return out
+    return Tape.record(out, inputs: [x, y, gate], label: "gated residual") { g, needs in
+        let dy = needs[1] ? Tensor(uninitialized: y.shape) { o in
+            let gg = g.floatPointer, gt = gate.floatPointer
+            for i in 0..<rows { for j in 0..<dim { o[i * dim + j] = gg[i * dim + j] * gt[(i / groupRows) * dim + j] } }
+        } : nil
+        let dgate = needs[2] ? GradientKernels.groupSums(g, times: y, dim: dim, groupRows: groupRows).reshaped(gate.shape) : nil
+        return [g.reshaped(x.shape), dy, dgate]
+    }
 }
 
 /// Which implementation the C kernels run on this CPU.

@@ -30,7 +30,12 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         }
     }
     withExtendedLifetime(b) {}
-    return y
+    return Tape.record(y, inputs: [x, weight, bias], label: "linear") { g, needs in
+        let dx = needs[0] ? GradientKernels.matmul(g, w, m: rows, n: inF, k: outF).reshaped(x.shape) : nil
+        let dw = needs[1] ? GradientKernels.matmul(g, x, m: outF, n: inF, k: rows, transA: true) : nil
+        let db = needs[2] ? GradientKernels.groupSums(g, dim: outF, groupRows: rows).reshaped([outF]) : nil
+        return [dx, dw, db]
+    }
 }
 
 /// The readable reference for ``linear(_:weight:bias:)``: a triple loop in double precision.

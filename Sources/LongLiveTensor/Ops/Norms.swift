@@ -15,7 +15,12 @@ public func layerNorm(_ x: Tensor, eps: Float, weight: Tensor? = nil, bias: Tens
         ll_layernorm_rows(xp + r.lowerBound * dim, yp + r.lowerBound * dim, r.count, dim, eps, wp, bp)
     }
     withExtendedLifetime((x, w, b)) {}
-    return y
+    return Tape.record(y, inputs: [x, weight, bias], label: "layer norm") { g, needs in
+        let (dx, xhat) = GradientKernels.layerNormBackward(x: x, g: g, eps: eps, dim: dim, mul: { _ in w.map { UnsafePointer($0.floatPointer) } })
+        let dw = needs[1] ? GradientKernels.groupSums(g, times: xhat, dim: dim, groupRows: rows).reshaped(weight!.shape) : nil
+        let db = needs[2] ? GradientKernels.groupSums(g, dim: dim, groupRows: rows).reshaped(bias!.shape) : nil
+        return [needs[0] ? dx : nil, dw, db]
+    }
 }
 
 /// LayerNorm (no affine) followed by Wan's adaptive modulation, per group of rows:
@@ -41,7 +46,13 @@ public func layerNormModulated(_ x: Tensor, eps: Float, scale: Tensor, shift: Te
         }
     }
     withExtendedLifetime((x, onePlus, shift)) {}
-    return y
+    return Tape.record(y, inputs: [x, scale, shift], label: "layer norm + modulation") { g, needs in
+        let (dx, xhat) = GradientKernels.layerNormBackward(x: x, g: g, eps: eps, dim: dim,
+                                                           mul: { row in UnsafePointer(onePlus.floatPointer + (row / groupRows) * dim) })
+        let dscale = needs[1] ? GradientKernels.groupSums(g, times: xhat, dim: dim, groupRows: groupRows).reshaped(scale.shape) : nil
+        let dshift = needs[2] ? GradientKernels.groupSums(g, dim: dim, groupRows: groupRows).reshaped(shift.shape) : nil
+        return [needs[0] ? dx : nil, dscale, dshift]
+    }
 }
 
 /// RMSNorm over the last dimension: `x · rsqrt(mean(x²) + eps) · weight`.
@@ -56,7 +67,11 @@ public func rmsNorm(_ x: Tensor, eps: Float, weight: Tensor?) -> Tensor {
         ll_rmsnorm_rows(xp + r.lowerBound * dim, yp + r.lowerBound * dim, r.count, dim, eps, wp)
     }
     withExtendedLifetime((x, w)) {}
-    return y
+    return Tape.record(y, inputs: [x, weight], label: "rms norm") { g, needs in
+        let (dx, normalized) = GradientKernels.rmsNormBackward(x: x, g: g, eps: eps, dim: dim, weight: w)
+        let dw = needs[1] ? GradientKernels.groupSums(g, times: normalized, dim: dim, groupRows: rows).reshaped(weight!.shape) : nil
+        return [needs[0] ? dx : nil, dw]
+    }
 }
 
 // MARK: - readable references (double precision), used by the tests of the fast paths
