@@ -130,7 +130,15 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         let bytes = range.count * inner * dtype.size
         let s = TensorStorage(uninitializedBytes: bytes)
         s.base.copyMemory(from: storage.base + range.lowerBound * inner * dtype.size, byteCount: bytes)
-        return Tensor(shape: newShape, dtype: dtype, storage: s)
+        let out = Tensor(shape: newShape, dtype: dtype, storage: s)
+        guard dtype == .float32 else { return out }
+        let full = shape
+        return Tape.record(out, inputs: [self], label: "rows") { g, _ in
+            // The slice's gradient placed back at its rows, zeros elsewhere.
+            let dx = Tensor(zeros: full)
+            dx.floatPointer.advanced(by: range.lowerBound * inner).update(from: g.floatPointer, count: range.count * inner)
+            return [dx]
+        }
     }
 
     /// Concatenates tensors along the first dimension.
@@ -147,7 +155,16 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
             (s.base + offset).copyMemory(from: p.storage.base, byteCount: bytes)
             offset += bytes
         }
-        return Tensor(shape: [rows] + inner, dtype: dtype, storage: s)
+        let out = Tensor(shape: [rows] + inner, dtype: dtype, storage: s)
+        guard dtype == .float32 else { return out }
+        return Tape.record(out, inputs: parts, label: "concatenate") { g, needs in
+            var start = 0
+            return parts.enumerated().map { i, p in
+                defer { start += p.count }
+                guard needs[i] else { return nil }
+                return Tensor(uninitialized: p.shape) { $0.baseAddress!.update(from: g.floatPointer + start, count: p.count) }
+            }
+        }
     }
 
     // MARK: conversion

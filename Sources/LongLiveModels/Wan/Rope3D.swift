@@ -29,7 +29,19 @@ public struct Rope3D: Sendable {
 
     /// Rotates `x` (`[frames·rows·cols, heads·headDim]`, tokens frame-major then row then column) in place.
     /// Token (f, r, c) gets frame position `firstFrame + f`.
-    public func apply(_ x: inout Tensor, frames: Int, rows: Int, cols: Int, heads: Int, firstFrame: Int) {
+    /// ``apply(_:frames:rows:cols:heads:firstFrame:)`` as a recorded op (training): a rotated copy whose
+    /// backward rotates the gradient back (the transpose of a rotation is its inverse).
+    public func rotated(_ x: Tensor, frames: Int, rows: Int, cols: Int, heads: Int, firstFrame: Int) -> Tensor {
+        var y = x.detached()
+        apply(&y, frames: frames, rows: rows, cols: cols, heads: heads, firstFrame: firstFrame)
+        return Tape.record(y, inputs: [x], label: "rope") { g, _ in
+            var d = g.detached()
+            self.apply(&d, frames: frames, rows: rows, cols: cols, heads: heads, firstFrame: firstFrame, inverse: true)
+            return [d]
+        }
+    }
+
+    public func apply(_ x: inout Tensor, frames: Int, rows: Int, cols: Int, heads: Int, firstFrame: Int, inverse: Bool = false) {
         let width = heads * headDim
         precondition(x.count == frames * rows * cols * width, "rope: \(x.shape) for \(frames)×\(rows)×\(cols) tokens of \(width)")
         let pairsPerHead = headDim / 2
@@ -38,7 +50,7 @@ public struct Rope3D: Sendable {
             var c = [Float](repeating: 0, count: count * pairs), s = c
             for p in 0..<count {
                 let a = Rope3D.angles(position: first + p, pairs: pairs)
-                for j in 0..<pairs { c[p * pairs + j] = Float(cos(a[j])); s[p * pairs + j] = Float(sin(a[j])) }
+                for j in 0..<pairs { c[p * pairs + j] = Float(cos(a[j])); s[p * pairs + j] = Float(sin(a[j])) * (inverse ? -1 : 1) }
             }
             return (c, s)
         }

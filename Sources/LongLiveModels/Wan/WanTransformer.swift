@@ -116,8 +116,13 @@ public final class WanTransformer {
             var q = prof.measure("qk rmsnorm") { rmsNorm(qLin, eps: c.eps, weight: block.selfAttn.normQ) }
             var k = prof.measure("qk rmsnorm") { rmsNorm(kLin, eps: c.eps, weight: block.selfAttn.normK) }
             prof.measure("rope") {
-                rope.apply(&q, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
-                rope.apply(&k, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                if Tape.current != nil {
+                    q = rope.rotated(q, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                    k = rope.rotated(k, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                } else {
+                    rope.apply(&q, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                    rope.apply(&k, frames: frames, rows: rows, cols: cols, heads: c.numHeads, firstFrame: startFrame)
+                }
             }
             let attn = try prof.measure("self-attention") {
                 try selfAttention(q: q, k: k, v: v, mode: mode, layer: i, startFrame: startFrame, framesInCall: frames, tokensPerFrame: tpf)
@@ -162,7 +167,20 @@ public final class WanTransformer {
             }
         }
         withExtendedLifetime((param, e)) {}
-        return out
+        return out.enumerated().map { j, chunk in
+            Tape.record(chunk, inputs: [param, e], label: "modulation \(j)") { g, needs in
+                let gp = g.floatPointer
+                let dparam: Tensor? = needs[0] ? Tensor(uninitialized: param.shape) { o in
+                    o.initialize(repeating: 0)
+                    for f in 0..<frames { for i in 0..<d { o[j * d + i] += gp[f * d + i] } }
+                } : nil
+                let de: Tensor? = needs[1] ? Tensor(uninitialized: e.shape) { o in
+                    o.initialize(repeating: 0)
+                    for f in 0..<frames { for i in 0..<d { o[f * stride + (stride == d ? 0 : j * d) + i] = gp[f * d + i] } }
+                } : nil
+                return [dparam, de]
+            }
+        }
     }
 
     func selfAttention(q: Tensor, k: Tensor, v: Tensor, mode: SelfAttentionMode, layer: Int,
@@ -188,12 +206,37 @@ public final class WanTransformer {
                 f0 = f1
             }
         case .cached(let cache, let sinkRecache):
+            if Tape.current != nil && (q.requiresGrad || k.requiresGrad || v.requiresGrad) {
+                throw LongLiveError("gradients through the KV-cache attention path are not implemented yet; train with .bidirectional or .blockCausal")
+            }
             let spans = try cache.layers[layer].insert(keys: kp, values: vp, count: n,
                                                        currentStart: startFrame * tpf, sinkRecache: sinkRecache)
             attention(query: qp, rows: n, queryStride: d, spans: spans, heads: heads, headDim: hd, out: op, outStride: d)
         }
         withExtendedLifetime((q, k, v)) {}
-        return out
+        // Backward of the uncached modes: per query block over its key range (one block for bidirectional).
+        let blocks: [(queries: Range<Int>, keys: Range<Int>)]
+        switch mode {
+        case .bidirectional: blocks = [(0..<n, 0..<n)]
+        case .blockCausal(let fpb, let window):
+            blocks = stride(from: 0, to: framesInCall, by: fpb).map { f0 in
+                let f1 = min(f0 + fpb, framesInCall), end = f1 * tpf
+                return ((f0 * tpf)..<end, (window.map { max(0, end - $0 * tpf) } ?? 0)..<end)
+            }
+        case .cached: blocks = []
+        }
+        return Tape.record(out, inputs: [q, k, v], label: "self-attention \(layer)") { g, _ in
+            let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
+            for b in blocks {
+                let (bq, bk, bv) = attentionGradients(
+                    q: q.rows(b.queries), k: k.rows(b.keys), v: v.rows(b.keys), g: g.rows(b.queries), heads: heads)
+                dq.floatPointer.advanced(by: b.queries.lowerBound * d).update(from: bq.floatPointer, count: bq.count)
+                let kd = dk.floatPointer.advanced(by: b.keys.lowerBound * d), vd = dv.floatPointer.advanced(by: b.keys.lowerBound * d)
+                let bkp = bk.floatPointer, bvp = bv.floatPointer
+                for i in 0..<bk.count { kd[i] += bkp[i]; vd[i] += bvp[i] }
+            }
+            return [dq, dk, dv]
+        }
     }
 
     /// `[F, C, H, W]` → `[F·rows·cols, C·ph·pw]`, value order (c, dh, dw) like the Conv3d weight.
@@ -229,6 +272,16 @@ public final class WanTransformer {
             }}}
         }
         withExtendedLifetime(y) {}
-        return out
+        return Tape.record(out, inputs: [y], label: "unpatchify") { g, _ in
+            let gp = g.floatPointer
+            return [Tensor(uninitialized: y.shape) { o in
+                for fi in 0..<frames { for r in 0..<rows { for cc in 0..<cols {
+                    let t = (fi * rows + r) * cols + cc
+                    for dh in 0..<ph { for dw in 0..<pw { for c in 0..<ch {
+                        o[t * per + (dh * pw + dw) * ch + c] = gp[((fi * ch + c) * h + r * ph + dh) * w + cc * pw + dw]
+                    }}}
+                }}}
+            }]
+        }
     }
 }

@@ -159,3 +159,9 @@ extension GradientKernels {
         return (dq, dk, dv)
     }
 }
+
+/// Gradients of unmasked multi-head attention `(∂L/∂q, ∂L/∂k, ∂L/∂v)` for output gradient `g`
+/// (for ops built from attention, like the DiT's block-causal self-attention).
+public func attentionGradients(q: Tensor, k: Tensor, v: Tensor, g: Tensor, heads: Int) -> (dq: Tensor, dk: Tensor, dv: Tensor) {
+    GradientKernels.attentionBackward(q: q, k: k, v: v, g: g, heads: heads)
+}
