@@ -44,6 +44,11 @@ let package = Package(
             name: "LongLiveMedia",
             dependencies: ["LongLiveTensor"]
         ),
+        // Training: optimisers, EMA, checkpoints, losses and the training pipelines (autograd lives in LongLiveTensor).
+        .target(
+            name: "LongLiveTraining",
+            dependencies: ["LongLiveEngine", "LongLiveWorld"]
+        ),
         .executableTarget(
             name: "longlive",
             dependencies: [
@@ -56,6 +61,7 @@ let package = Package(
         .testTarget(name: "LongLiveTensorTests", dependencies: ["LongLiveTensor"]),
         .testTarget(name: "LongLiveModelsTests", dependencies: ["LongLiveModels"]),
         .testTarget(name: "LongLiveEngineTests", dependencies: ["LongLiveEngine"]),
+        .testTarget(name: "LongLiveTrainingTests", dependencies: ["LongLiveTraining"]),
         .testTarget(name: "LongLiveWorldTests", dependencies: ["LongLiveWorld"]),
         .testTarget(name: "LongLiveMediaTests", dependencies: ["LongLiveMedia"]),
     ],

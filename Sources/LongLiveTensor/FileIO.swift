@@ -79,3 +79,16 @@ public enum FileIO {
         return names.sorted()
     }
 }
+
+extension FileIO {
+    /// Creates a folder (and its parents).
+    public static func makeDirectory(_ path: String) throws {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if !isDirectory(partial) && mkdir(partial, 0o755) != 0 && errno != EEXIST {
+                throw LongLiveError("cannot create folder \(partial): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

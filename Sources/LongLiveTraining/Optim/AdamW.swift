@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// AdamW (decoupled weight decay, Loshchilov & Hutter), as `torch.optim.AdamW`:
+/// `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `p ← p − lr·wd·p − lr·m̂/(√v̂ + ε)` with bias-corrected
+/// `m̂ = m/(1−β1ᵗ)`, `v̂ = v/(1−β2ᵗ)`. LongLive's generator and critic use betas (0, 0.999), wd 0.01.
+public final class AdamW {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    /// Steps taken (t in the bias correction).
+    public private(set) var step = 0
+    /// First and second moments by parameter name.
+    public private(set) var firstMoment: [String: Tensor] = [:]
+    public private(set) var secondMoment: [String: Tensor] = [:]
+
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// One update of every parameter that has a gradient; returns the new parameters.
+    public func update(_ parameters: [String: Tensor], gradients: [String: Tensor]) throws -> [String: Tensor] {
+        step += 1
+        let b1t = 1 - pow(Double(beta1), Double(step)), b2t = 1 - pow(Double(beta2), Double(step))
+        var out = parameters
+        for (name, p) in parameters {
+            guard let g = gradients[name] else { continue }
+            guard g.count == p.count else { throw LongLiveError("AdamW: gradient of \(name) has \(g.count) elements, the parameter \(p.count)") }
+            var m = firstMoment[name] ?? Tensor(zeros: p.shape)
+            var v = secondMoment[name] ?? Tensor(zeros: p.shape)
+            var w = p.float32().detached()
+            let lr = learningRate, wd = weightDecay, b1 = beta1, b2 = beta2, eps = epsilon
+            let c1 = Float(1 / b1t), c2 = Float(1 / b2t)
+            let gp = g.floatPointer
+            m.withMutableFloats { mp in v.withMutableFloats { vp in w.withMutableFloats { wp in
+                let mb = mp.baseAddress!, vb = vp.baseAddress!, wb = wp.baseAddress!
+                Parallel.forRanges(wp.count, grain: 16384) { r in
+                    for i in r {
+                        let gi = gp[i]
+                        mb[i] = b1 * mb[i] + (1 - b1) * gi
+                        vb[i] = b2 * vb[i] + (1 - b2) * gi * gi
+                        wb[i] -= lr * wd * wb[i]
+                        wb[i] -= lr * (mb[i] * c1) / ((vb[i] * c2).squareRoot() + eps)
+                    }
+                }
+            }}}
+            withExtendedLifetime(g) {}
+            firstMoment[name] = m
+            secondMoment[name] = v
+            out[name] = w
+        }
+        return out
+    }
+
+    /// Restores the state saved by ``state`` (exact resume).
+    public func restore(step: Int, firstMoment: [String: Tensor], secondMoment: [String: Tensor]) {
+        self.step = step
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+    }
+}
+
+/// Scales gradients so their global L2 norm is at most `maxNorm` (as `clip_grad_norm_`); returns the norm
+/// before clipping.
+public func clipGradientNorm(_ gradients: inout [String: Tensor], maxNorm: Float) -> Float {
+    var total = 0.0
+    for g in gradients.values { g.withFloats { p in for x in p { total += Double(x) * Double(x) } } }
+    let norm = Float(total.squareRoot())
+    if norm > maxNorm && norm > 0 {
+        let s = maxNorm / (norm + 1e-6)
+        for k in gradients.keys {
+            gradients[k] = Tensor(uninitialized: gradients[k]!.shape) { o in gradients[k]!.withFloats { p in for i in 0..<p.count { o[i] = p[i] * s } } }
+        }
+    }
+    return norm
+}
