@@ -95,3 +95,11 @@ import LongLiveTensor
         #expect(g[x]!.scalars == [Float](repeating: 3, count: 6))
     }
 }
+
+extension GradientCheckTests {
+    @Test func embeddingAndMeanSquaredError() {
+        check("embedding", [Self.randn([6, 4], 1)], samples: 24) { embeddingLookup($0[0], ids: [2, 0, 2, 5]) }
+        let target = Self.randn([3, 4], 9)
+        check("mse", [Self.randn([3, 4], 2)], samples: 12) { meanSquaredError($0[0], target) }
+    }
+}
