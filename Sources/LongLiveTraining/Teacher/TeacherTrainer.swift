@@ -1,0 +1,127 @@
+import LongLiveWorld
+
+/// Settings of a flow-matching teacher run (the bidirectional, many-step model of the embedded world).
+public struct TeacherConfig: Sendable {
+    public var dit: WanConfig
+    public var words: WordEncoder.Config
+    /// Frames per training clip and the world's frame size (pixels; the codec divides by 4).
+    public var clipFrames = 12
+    public var width = 64
+    public var height = 64
+    public var learningRate: Float = 3e-4
+    public var warmupSteps = 200
+    public var weightDecay: Float = 0.01
+    public var gradientClip: Float = 1.0
+    public var emaDecay: Float = 0.999
+    /// Probability of training a clip unconditionally (zero text), for classifier-free guidance.
+    public var textDropout: Float = 0.1
+    /// Shift of the σ table timesteps are drawn from (uniform grid index, shifted σ, as Wan trains).
+    public var timestepShift = 5.0
+    public var seed: UInt64 = 0
+
+    public init(dit: WanConfig, words: WordEncoder.Config) {
+        self.dit = dit
+        self.words = words
+    }
+}
+
+/// One optimisation step's figures.
+public struct TeacherStepReport: Sendable {
+    public var step: Int
+    public var loss: Float
+    public var gradientNorm: Float
+    public var seconds: Double
+    /// Analytic FLOPs of the step (forward ×3 for forward + backward).
+    public var flops: Double
+}
+
+/// Trains the teacher: world clip → pixel codec latents → `x_t = (1−σ)·x0 + σ·ε` → bidirectional DiT
+/// (text from the jointly trained ``WordEncoder``) → MSE to the flow `ε − x0` → AdamW, clipping, EMA.
+/// Every random choice derives from (seed, step), so a run is deterministic and resumes exactly.
+public final class TeacherTrainer {
+    public let config: TeacherConfig
+    public private(set) var parameters: [String: Tensor]
+    public let optimizer: AdamW
+    public let ema: EMA
+    let schedule: FlowMatchSchedule
+    let dataset: WorldDataset
+    let codec = PixelCodec(factor: 4)
+
+    public init(config: TeacherConfig, resume checkpoint: TrainingCheckpoint? = nil) throws {
+        guard config.dit.inDim == codec.latentChannels, config.dit.outDim == codec.latentChannels else {
+            throw LongLiveError("teacher DiT must take \(codec.latentChannels) latent channels (pixel codec), got \(config.dit.inDim)/\(config.dit.outDim)")
+        }
+        guard config.dit.textDim == config.words.dim, config.dit.textLen == config.words.maxTokens else {
+            throw LongLiveError("teacher DiT text input \(config.dit.textLen)×\(config.dit.textDim) must match the word encoder's \(config.words.maxTokens)×\(config.words.dim)")
+        }
+        self.config = config
+        optimizer = AdamW(learningRate: config.learningRate, beta1: 0.9, beta2: 0.999, weightDecay: config.weightDecay)
+        ema = EMA(decay: config.emaDecay)
+        schedule = FlowMatchSchedule(shift: config.timestepShift)
+        dataset = WorldDataset(width: config.width, height: config.height)
+        if let checkpoint {
+            parameters = checkpoint.weights
+            checkpoint.restore(optimizer: optimizer, ema: ema)
+        } else {
+            var p: [String: Tensor] = [:]
+            for (k, v) in WanWeights.random(config: config.dit, seed: config.seed) { p["dit." + k] = v }
+            for (k, v) in WordEncoder.initialParameters(config.words, seed: config.seed &+ 1) { p["text." + k] = v }
+            parameters = p
+        }
+    }
+
+    /// Steps taken so far.
+    public var step: Int { optimizer.step }
+
+    /// The DiT and word encoder built from `params` (with or without gradient leaves).
+    func models(_ params: [String: Tensor]) throws -> (WanTransformer, WordEncoder) {
+        var dit: [String: Tensor] = [:], text: [String: Tensor] = [:]
+        for (k, v) in params {
+            if k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v } else if k.hasPrefix("text.") { text[String(k.dropFirst(5))] = v }
+        }
+        let model = try WanTransformer(config: config.dit, weights: WanWeights.load(from: InMemoryTensors(dit), config: config.dit))
+        return (model, try WordEncoder(config: config.words, parameters: text))
+    }
+
+    /// One training step on the clip the (seed, step) pair selects.
+    public func trainStep() throws -> TeacherStepReport {
+        let started = monotonicSeconds()
+        let n = optimizer.step + 1
+        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ UInt64(n), frames: config.clipFrames)
+        let pixels = Tensor(uninitialized: clip.frames.shape) { o in clip.frames.withFloats { s in for i in 0..<s.count { o[i] = (s[i] + 1) / 2 } } }
+        let x0 = try codec.encode(pixels)
+        // Per-step randomness: timestep index, text dropout, noise.
+        let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
+        let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0xD1CE, 0)
+        let sigma = schedule.sigmas[Int(u.0 % 1000)]
+        let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
+        let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | UInt64(n))
+        let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
+        let target = Tensor(shape: x0.shape, values: zip(eps.scalars, x0.scalars).map { $0 - $1 })
+
+        var leaves: [String: Tensor] = [:]
+        for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
+        let (model, words) = try models(leaves)
+        let (loss, tape) = try Tape.recording { () throws -> Tensor in
+            let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
+            let cross = try model.crossAttentionCache(context: text)
+            let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional)
+            return meanSquaredError(v, target)
+        }
+        let grads = tape.gradients(of: loss)
+        var g: [String: Tensor] = [:]
+        for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
+        let norm = clipGradientNorm(&g, maxNorm: config.gradientClip)
+        optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: n)
+        parameters = try optimizer.update(parameters, gradients: g)
+        ema.update(parameters)
+        let tokens = x0.shape[0] * (x0.shape[2] / 2) * (x0.shape[3] / 2)
+        return TeacherStepReport(step: n, loss: loss.scalars[0], gradientNorm: norm, seconds: monotonicSeconds() - started,
+                                 flops: 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
+    }
+
+    /// The run's state for ``TrainingCheckpoint``.
+    public func checkpoint() -> TrainingCheckpoint {
+        TrainingCheckpoint(weights: parameters, optimizer: optimizer, ema: ema, state: ["seed": .number(Double(config.seed))])
+    }
+}
