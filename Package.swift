@@ -52,6 +52,7 @@ let package = Package(
         .executableTarget(
             name: "longlive",
             dependencies: [
+                "LongLiveTraining",
                 "LongLiveEngine",
                 "LongLiveWorld",
                 "LongLiveMedia",

@@ -16,6 +16,7 @@ struct LongLive: AsyncParsableCommand {
         EvalCommand.self,
         GenerateCommand.self,
         BenchCommand.self,
+        TrainCommand.self,
         ConvertCommand.self,
     ]
 }

@@ -1,0 +1,64 @@
+import ArgumentParser
+import LongLiveTraining
+import LongLiveWorld
+
+/// `longlive train …`: the training pipelines.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the embedded model's networks.",
+                                                    subcommands: [TrainTeacherCommand.self])
+}
+
+/// `longlive train teacher`: the bidirectional flow-matching teacher on the synthetic world.
+struct TrainTeacherCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "teacher",
+        abstract: "Train the flow-matching teacher (bidirectional DiT + word encoder) on world clips.",
+        discussion: "Checkpoints go to OUT/checkpoint (every --checkpoint-every steps and at the end); --resume continues from it exactly.")
+
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Total optimisation steps.") var steps: Int = 1000
+    @Flag(help: "Continue from OUT/checkpoint.") var resume = false
+    @Option(help: "Steps between checkpoints.") var checkpointEvery: Int = 200
+    @Option var seed: UInt64 = 0
+    @Option(help: "DiT width.") var dim: Int = 256
+    @Option(help: "DiT blocks.") var layers: Int = 6
+    @Option(help: "Attention heads.") var heads: Int = 4
+    @Option(help: "Frames per clip.") var clipFrames: Int = 12
+    @Option(help: "Peak learning rate.") var lr: Float = 3e-4
+    @Option(help: "Warm-up steps.") var warmup: Int = 200
+    @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
+
+    func config() -> TeacherConfig {
+        var dit = WanConfig()
+        dit.inDim = 48; dit.outDim = 48; dit.dim = dim; dit.ffnDim = 4 * dim; dit.numHeads = heads; dit.numLayers = layers
+        dit.textLen = 24; dit.textDim = 128
+        let words = WordEncoder.Config(vocabulary: PromptWriter.vocabulary, dim: 128, layers: 2, heads: 4, ffnDim: 512, maxTokens: 24)
+        var c = TeacherConfig(dit: dit, words: words)
+        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed
+        return c
+    }
+
+    func run() throws {
+        let ckpt = out + "/checkpoint"
+        let trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
+        let sgemm = MachineProbe.sgemmGFLOPs(m: 2048, n: 2048, k: 2048)
+        print("teacher: \(trainer.config.dit), word encoder \(trainer.config.words.layers)×\(trainer.config.words.dim); from step \(trainer.step) to \(steps); sgemm \(fmt(sgemm, 1)) GFLOP/s")
+        let started = monotonicSeconds()
+        let first = trainer.step
+        var recent: [TeacherStepReport] = []
+        while trainer.step < steps {
+            let r = try trainer.trainStep()
+            recent.append(r)
+            if recent.count > 20 { recent.removeFirst() }
+            if r.step % 10 == 0 || r.step == steps {
+                let secs = recent.reduce(0) { $0 + $1.seconds }
+                let flops = recent.reduce(0) { $0 + $1.flops }
+                let tokens = Double(recent.count * trainer.config.clipFrames * (trainer.config.width / 8) * (trainer.config.height / 8))
+                let eta = (monotonicSeconds() - started) / Double(trainer.step - first) * Double(steps - trainer.step)
+                let loss = recent.reduce(0) { $0 + $1.loss } / Float(recent.count)
+                print("step \(r.step)/\(steps) | loss \(fmt(Double(loss), 4)) | \(fmt(Double(recent.count) / secs, 2)) it/s | \(fmt(tokens / secs, 0)) tokens/s | \(fmt(flops / secs / 1e9, 1)) GFLOP/s (\(fmt(100 * flops / secs / 1e9 / sgemm, 1)) % of sgemm) | ETA \(fmt(eta, 0)) s")
+            }
+            if r.step % checkpointEvery == 0 || r.step == steps { try trainer.checkpoint().save(to: ckpt) }
+        }
+    }
+}
