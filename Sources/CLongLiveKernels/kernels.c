@@ -5,7 +5,9 @@
 #include <math.h>
 #include <immintrin.h>
 
-static int max_level = 2;
+// Thread-local so a test that pins a path affects only its own thread and the workers it fans out to
+// (Parallel passes the limit on), never other work running in the same process.
+static _Thread_local int max_level = 2;
 static int simd_checked = -1;
 
 // 0: portable, 1: AVX2+FMA, 2: AVX-512F as well (used by the heaviest row kernels).
@@ -21,6 +23,7 @@ static int use_simd(void) {
 int ll_kernels_simd_level(void) { return use_simd(); }
 void ll_kernels_force_portable(int on) { max_level = on ? 0 : 2; }
 void ll_kernels_limit_level(int level) { max_level = level; }
+int ll_kernels_level_limit(void) { return max_level; }
 
 // ---------------------------------------------------------------------------------------------
 // Portable versions.

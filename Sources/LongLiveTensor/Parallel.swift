@@ -1,3 +1,4 @@
+import CLongLiveKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -19,9 +20,14 @@ public enum Parallel {
         let workers = min(threadCount, max(1, count / max(grain, 1)))
         if workers <= 1 { body(0..<count); return }
         let pieces = workers * 4 <= count ? workers * 4 : workers
+        // A SIMD-level limit pinned by the caller (tests of each kernel path) holds in the workers too.
+        let limit = ll_kernels_level_limit()
         DispatchQueue.concurrentPerform(iterations: pieces) { i in
             let lo = count * i / pieces, hi = count * (i + 1) / pieces
+            let previous = ll_kernels_level_limit()
+            if previous != limit { ll_kernels_limit_level(limit) }
             if lo < hi { body(lo..<hi) }
+            if previous != limit { ll_kernels_limit_level(previous) }
         }
     }
 }

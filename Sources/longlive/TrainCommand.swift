@@ -27,6 +27,7 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
+    @Flag(help: "Also print where each step's time goes.") var verbose = false
 
     func config() -> TeacherConfig {
         var dit = WanConfig()
@@ -56,6 +57,8 @@ struct TrainTeacherCommand: ParsableCommand {
                 let tokens = Double(recent.count * trainer.config.clipFrames * (trainer.config.width / 8) * (trainer.config.height / 8))
                 let eta = (monotonicSeconds() - started) / Double(trainer.step - first) * Double(steps - trainer.step)
                 let loss = recent.reduce(0) { $0 + $1.loss } / Float(recent.count)
+                let ph = recent.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.phases.data, $0.1 + $1.phases.forward, $0.2 + $1.phases.backward, $0.3 + $1.phases.optimizer) }
+                if verbose { print("  time split: data \(fmt(ph.0 / secs * 100, 1)) %, forward \(fmt(ph.1 / secs * 100, 1)) %, backward \(fmt(ph.2 / secs * 100, 1)) %, optimizer \(fmt(ph.3 / secs * 100, 1)) %") }
                 print("step \(r.step)/\(steps) | loss \(fmt(Double(loss), 4)) | \(fmt(Double(recent.count) / secs, 2)) it/s | \(fmt(tokens / secs, 0)) tokens/s | \(fmt(flops / secs / 1e9, 1)) GFLOP/s (\(fmt(100 * flops / secs / 1e9 / sgemm, 1)) % of sgemm) | ETA \(fmt(eta, 0)) s")
             }
             if r.step % checkpointEvery == 0 || r.step == steps { try trainer.checkpoint().save(to: ckpt) }

@@ -6,8 +6,10 @@
 int ll_kernels_simd_level(void);
 /// Forces the portable paths (for tests that compare both).
 void ll_kernels_force_portable(int on);
-/// Uses at most SIMD level `level` (0-2); 2 restores the default.
+/// Uses at most SIMD level `level` (0-2) on the calling thread; 2 restores the default.
 void ll_kernels_limit_level(int level);
+/// The calling thread's limit (2 = no limit).
+int ll_kernels_level_limit(void);
 
 /// In-place row softmax of `rows` rows of `cols` floats (row stride `ld`) of `scale * x`.
 void ll_softmax_rows(float *x, long rows, long cols, long ld, float scale);

@@ -99,8 +99,10 @@ public enum SIMDKernels {
     public static var isAccelerated: Bool { ll_kernels_simd_level() != 0 }
     /// 0 portable, 1 AVX2+FMA, 2 AVX-512 for the heaviest kernels as well.
     public static var level: Int32 { ll_kernels_simd_level() }
-    /// Forces the portable C paths on or off (tests compare both against the Swift reference).
+    /// Forces the portable C paths on or off on the calling thread (and the workers it fans out to);
+    /// tests compare every path against the Swift reference without disturbing other threads.
     public static func forcePortable(_ on: Bool) { ll_kernels_force_portable(on ? 1 : 0) }
-    /// Caps the SIMD level (0 portable, 1 AVX2, 2 default) so tests can check every path on one CPU.
+    /// Caps the SIMD level (0 portable, 1 AVX2, 2 default) on the calling thread (and its workers), so
+    /// tests can check every path on one CPU.
     public static func limitLevel(_ level: Int32) { ll_kernels_limit_level(level) }
 }

@@ -33,8 +33,9 @@ public final class AdamW {
         for (name, p) in parameters {
             guard let g = gradients[name] else { continue }
             guard g.count == p.count else { throw LongLiveError("AdamW: gradient of \(name) has \(g.count) elements, the parameter \(p.count)") }
-            var m = firstMoment[name] ?? Tensor(zeros: p.shape)
-            var v = secondMoment[name] ?? Tensor(zeros: p.shape)
+            // Taken out of the dictionaries so the moments are uniquely referenced and update in place.
+            var m = firstMoment.removeValue(forKey: name) ?? Tensor(zeros: p.shape)
+            var v = secondMoment.removeValue(forKey: name) ?? Tensor(zeros: p.shape)
             var w = p.float32().detached()
             let lr = learningRate, wd = weightDecay, b1 = beta1, b2 = beta2, eps = epsilon
             let c1 = Float(1 / b1t), c2 = Float(1 / b2t)
@@ -71,12 +72,32 @@ public final class AdamW {
 /// before clipping.
 public func clipGradientNorm(_ gradients: inout [String: Tensor], maxNorm: Float) -> Float {
     var total = 0.0
-    for g in gradients.values { g.withFloats { p in for x in p { total += Double(x) * Double(x) } } }
+    for g in gradients.values {
+        // Per-range partial sums in double, added in range order: the same norm whatever the thread count.
+        let p = g.floatPointer, n = g.count
+        let chunks = max(1, min(64, n / 16384))
+        var partial = [Double](repeating: 0, count: chunks)
+        partial.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            Parallel.forRanges(chunks) { r in
+                for c in r {
+                    var s = 0.0
+                    for i in (n * c / chunks)..<(n * (c + 1) / chunks) { s += Double(p[i]) * Double(p[i]) }
+                    o[c] = s
+                }
+            }
+        }
+        total += partial.reduce(0, +)
+        withExtendedLifetime(g) {}
+    }
     let norm = Float(total.squareRoot())
     if norm > maxNorm && norm > 0 {
         let s = maxNorm / (norm + 1e-6)
-        for k in gradients.keys {
-            gradients[k] = Tensor(uninitialized: gradients[k]!.shape) { o in gradients[k]!.withFloats { p in for i in 0..<p.count { o[i] = p[i] * s } } }
+        for (k, g) in gradients {
+            gradients[k] = Tensor(uninitialized: g.shape) { o in
+                let p = g.floatPointer, op = o.baseAddress!
+                Parallel.forRanges(o.count, grain: 16384) { r in for i in r { op[i] = p[i] * s } }
+            }
         }
     }
     return norm

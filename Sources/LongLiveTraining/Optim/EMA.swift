@@ -10,8 +10,10 @@ public final class EMA {
         for (name, w) in weights {
             guard let s = shadow[name] else { shadow[name] = w.float32().detached(); continue }
             let d = decay
+            let wf = w.float32()
             shadow[name] = Tensor(uninitialized: s.shape) { o in
-                s.withFloats { sp in w.float32().withFloats { wp in for i in 0..<o.count { o[i] = d * sp[i] + (1 - d) * wp[i] } } }
+                let sp = s.floatPointer, wp = wf.floatPointer, op = o.baseAddress!
+                Parallel.forRanges(o.count, grain: 16384) { r in for i in r { op[i] = d * sp[i] + (1 - d) * wp[i] } }
             }
         }
     }

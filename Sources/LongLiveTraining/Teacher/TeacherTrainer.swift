@@ -33,6 +33,8 @@ public struct TeacherStepReport: Sendable {
     public var seconds: Double
     /// Analytic FLOPs of the step (forward ×3 for forward + backward).
     public var flops: Double
+    /// Split of `seconds`: data (render + codec), forward, backward, optimizer (clip, AdamW, EMA).
+    public var phases: (data: Double, forward: Double, backward: Double, optimizer: Double) = (0, 0, 0, 0)
 }
 
 /// Trains the teacher: world clip → pixel codec latents → `x_t = (1−σ)·x0 + σ·ε` → bidirectional DiT
@@ -99,6 +101,7 @@ public final class TeacherTrainer {
         let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
         let target = Tensor(shape: x0.shape, values: zip(eps.scalars, x0.scalars).map { $0 - $1 })
 
+        let tData = monotonicSeconds()
         var leaves: [String: Tensor] = [:]
         for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
         let (model, words) = try models(leaves)
@@ -108,7 +111,9 @@ public final class TeacherTrainer {
             let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional)
             return meanSquaredError(v, target)
         }
+        let tForward = monotonicSeconds()
         let grads = tape.gradients(of: loss)
+        let tBackward = monotonicSeconds()
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
         let norm = clipGradientNorm(&g, maxNorm: config.gradientClip)
@@ -116,8 +121,11 @@ public final class TeacherTrainer {
         parameters = try optimizer.update(parameters, gradients: g)
         ema.update(parameters)
         let tokens = x0.shape[0] * (x0.shape[2] / 2) * (x0.shape[3] / 2)
-        return TeacherStepReport(step: n, loss: loss.scalars[0], gradientNorm: norm, seconds: monotonicSeconds() - started,
-                                 flops: 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
+        let end = monotonicSeconds()
+        var report = TeacherStepReport(step: n, loss: loss.scalars[0], gradientNorm: norm, seconds: end - started,
+                                       flops: 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
+        report.phases = (tData - started, tForward - tData, tBackward - tForward, end - tBackward)
+        return report
     }
 
     /// The run's state for ``TrainingCheckpoint``.
