@@ -63,7 +63,7 @@ public final class ReplayNoise: NoiseSource {
     }
 
     public func renoise(chunk: Int, step: Int, frames: Int, frameShape: [Int]) throws -> Tensor {
-        let name = "noise_" + String(repeating: "0", count: max(0, 3 - String(next).count)) + String(next)
+        let name = numberedTensorName("noise", next)
         guard let t = try file.tensor(named: name) else {
             throw LongLiveError("\(file.path) has no \(name): the recorded run drew fewer re-noise tensors than this one needs (different frame count or step list?)")
         }

@@ -21,13 +21,8 @@ public final class HashedWordEncoder: PromptEncoder {
         rng = Philox4x32(seed: seed)
     }
 
-    /// Lower-cased words of letters and digits.
-    public static func words(_ text: String) -> [String] {
-        text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
-    }
-
     public func encode(_ prompt: String) throws -> Tensor {
-        let words = HashedWordEncoder.words(prompt)
+        let words = WordEncoder.words(prompt)
         guard !words.isEmpty else { throw LongLiveError("the prompt is empty; write what the video should show") }
         var rows: [Float] = []
         for w in words.prefix(maxTokens) {
@@ -48,7 +43,7 @@ public enum PromptEmbeddingFile {
         var out: [Tensor] = []
         while true {
             let i = out.count
-            let name = "prompt_" + String(repeating: "0", count: max(0, 3 - String(i).count)) + String(i)
+            let name = numberedTensorName("prompt", i)
             guard let t = try f.tensor(named: name) else { break }
             out.append(t.float32())
         }
@@ -62,4 +57,11 @@ public enum PromptEmbeddingFile {
 
 extension UMT5TextEncoder: PromptEncoder {
     public var textDim: Int { config.dim }
+}
+
+/// `prefix_NNN` (at least three digits): the names of numbered tensors in prompt-embedding and
+/// replay-noise files (`prompt_000`, `noise_012`).
+func numberedTensorName(_ prefix: String, _ index: Int) -> String {
+    let digits = String(index)
+    return prefix + "_" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits
 }

@@ -67,9 +67,14 @@ public final class WordEncoder {
         return out
     }
 
+    /// Lower-cased words of letters and digits: how every word-level encoder here splits a prompt.
+    public static func words(_ text: String) -> [String] {
+        text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+    }
+
     /// Word ids of a prompt (1-based; 0 is padding). Unknown words are an error listing the vocabulary.
     public func tokenize(_ prompt: String) throws -> [Int] {
-        let words = prompt.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        let words = WordEncoder.words(prompt)
         guard !words.isEmpty else { throw LongLiveError("the prompt is empty; describe the scene, e.g. \"a small red circle moves left on a blue background\"") }
         let unknown = words.filter { index[$0] == nil }
         guard unknown.isEmpty else {
