@@ -9,8 +9,8 @@ public enum SwitchEvent: String, CaseIterable, Sendable {
 
 /// Random scenes and interactive scripts, deterministic by seed.
 public enum ScriptGenerator {
-    /// A random valid scene; `subjects` forces one or two subjects.
-    public static func scene(_ rng: inout WorldRandom, subjects: Int? = nil) -> SceneSpec {
+    /// A random valid scene of `split`; `subjects` forces one or two subjects.
+    public static func scene(_ rng: inout WorldRandom, subjects: Int? = nil, split: DataSplit = .all) -> SceneSpec {
         while true {
             let bg = rng.pick(BackgroundColor.allCases)
             let n = subjects ?? (rng.unit() < 0.6 ? 1 : 2)
@@ -22,7 +22,7 @@ public enum ScriptGenerator {
                 subs.append(SubjectSpec(shape: rng.pick(ShapeKind.allCases), color: rng.pick(colors), size: rng.pick(SizeClass.allCases), motion: rng.pick(motions)))
             }
             let s = SceneSpec(background: bg, pattern: rng.pick(Pattern.allCases), subjects: subs)
-            if s.isValid && subs.count == n { return s }
+            if s.isValid && subs.count == n && split.admits(s) { return s }
         }
     }
 
@@ -61,14 +61,16 @@ public enum ScriptGenerator {
     }
 
     /// An interactive script of `segments` prompts, each `segmentFrames` long. `events` limits the
-    /// switch kinds (all by default); every switch changes exactly one thing.
-    public static func script(seed: UInt64, segments: Int, segmentFrames: Int, fps: Int = 16, events: [SwitchEvent] = SwitchEvent.allCases) -> Script {
+    /// switch kinds (all by default); every switch changes exactly one thing. With `.training` every
+    /// segment avoids held-out subjects; with `.heldOut` the first segment has one.
+    public static func script(seed: UInt64, segments: Int, segmentFrames: Int, fps: Int = 16, events: [SwitchEvent] = SwitchEvent.allCases,
+                              split: DataSplit = .all) -> Script {
         var rng = WorldRandom(seed: seed, 0x5C41_7074)
-        var scene = self.scene(&rng)
+        var scene = self.scene(&rng, split: split)
         var segs = [ScriptSegment(scene: scene, frames: segmentFrames, variant: rng.int(6))]
         while segs.count < segments {
             let event = rng.pick(events)
-            guard let next = apply(event, to: scene, &rng) else { continue }
+            guard let next = apply(event, to: scene, &rng), split != .training || split.admits(next) else { continue }
             scene = next
             segs.append(ScriptSegment(scene: scene, frames: segmentFrames, variant: rng.int(6)))
         }
@@ -78,10 +80,10 @@ public enum ScriptGenerator {
     /// An evaluation suite like the paper's: `count` scripts of `segments` prompts, seeds
     /// `seed, seed+1, ...`. Even-numbered scripts use continuity switches only (family A), odd ones
     /// any switch (family B), so both kinds are well represented.
-    public static func suite(count: Int, segments: Int, segmentFrames: Int, fps: Int = 16, seed: UInt64) -> [Script] {
+    public static func suite(count: Int, segments: Int, segmentFrames: Int, fps: Int = 16, seed: UInt64, split: DataSplit = .all) -> [Script] {
         (0..<count).map { i in
             let events = i % 2 == 0 ? SwitchEvent.allCases.filter(\.isContinuity) : SwitchEvent.allCases
-            return script(seed: seed &+ UInt64(i), segments: segments, segmentFrames: segmentFrames, fps: fps, events: events)
+            return script(seed: seed &+ UInt64(i), segments: segments, segmentFrames: segmentFrames, fps: fps, events: events, split: split)
         }
     }
 }

@@ -33,9 +33,11 @@ public struct WorldDataset: Sendable {
     public let fps: Int
     /// [T, 3, H, W] when true (the default), else [T, H, W, 3].
     public var channelsFirst: Bool
+    /// Which scenes are drawn; `.training` (the default) never shows a held-out subject.
+    public var split: DataSplit
 
-    public init(width: Int = 64, height: Int = 64, fps: Int = 16, channelsFirst: Bool = true) {
-        self.width = width; self.height = height; self.fps = fps; self.channelsFirst = channelsFirst
+    public init(width: Int = 64, height: Int = 64, fps: Int = 16, channelsFirst: Bool = true, split: DataSplit = .training) {
+        self.width = width; self.height = height; self.fps = fps; self.channelsFirst = channelsFirst; self.split = split
     }
 
     var frameShape: [Int] { channelsFirst ? [3, height, width] : [height, width, 3] }
@@ -56,7 +58,7 @@ public struct WorldDataset: Sendable {
     /// motion, so clips do not all begin at the same phase.
     public func clip(seed: UInt64, frames: Int) -> TrainingClip {
         var rng = WorldRandom(seed: seed, 0xC11F)
-        let scene = ScriptGenerator.scene(&rng)
+        let scene = ScriptGenerator.scene(&rng, split: split)
         let offset = rng.int(2 * fps)
         let segment = ScriptSegment(scene: scene, frames: frames + offset, variant: rng.int(6))
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
@@ -73,7 +75,7 @@ public struct WorldDataset: Sendable {
     /// A long interactive sequence: `segments` prompts of `segmentFrames` frames each, every
     /// switch changing exactly one thing (kinds limited to `events`).
     public func sequence(seed: UInt64, segments: Int, segmentFrames: Int, events: [SwitchEvent] = SwitchEvent.allCases) -> TrainingSequence {
-        let script = ScriptGenerator.script(seed: seed, segments: segments, segmentFrames: segmentFrames, fps: fps, events: events)
+        let script = ScriptGenerator.script(seed: seed, segments: segments, segmentFrames: segmentFrames, fps: fps, events: events, split: split)
         let sim = WorldSimulator(script: script, width: width, height: height)
         return TrainingSequence(frames: render(sim, 0..<script.frameCount), prompts: script.segments.map(\.prompt),
                                 switchFrames: script.switchFrames, script: script)

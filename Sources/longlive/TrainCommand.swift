@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import LongLiveTraining
 import LongLiveWorld
 
@@ -40,6 +43,8 @@ struct TrainTeacherCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Progress lines must reach a log file as they happen, not when the buffer fills.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let ckpt = out + "/checkpoint"
         let trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
         let sgemm = MachineProbe.sgemmGFLOPs(m: 2048, n: 2048, k: 2048)

@@ -50,10 +50,13 @@ struct WorldCommand: ParsableCommand {
         @Option(name: .long, help: "Frames per second.") var fps = 16
         @Option(name: .long, help: "Seed of the first script; script i uses seed+i.") var seed: UInt64 = 1
         @Option(name: .long, help: "Output folder.") var out = "suite"
+        @Option(name: .long, help: "Scenes: all, training (no held-out subject) or heldout (the first scene has a held-out colour+shape subject).")
+        var split = "all"
 
         func run() throws {
+            guard let split = DataSplit(rawValue: split) else { throw ValidationError("--split must be all, training or heldout, not \(self.split)") }
             if !FileIO.isDirectory(out) { try makeFolder(out) }
-            let suite = ScriptGenerator.suite(count: count, segments: segments, segmentFrames: segmentFrames, fps: fps, seed: seed)
+            let suite = ScriptGenerator.suite(count: count, segments: segments, segmentFrames: segmentFrames, fps: fps, seed: seed, split: split)
             for (i, s) in suite.enumerated() {
                 try FileIO.write(out + "/" + WorldCommand.scriptName(i), bytes: Array((s.json.serialized() + "\n").utf8))
             }

@@ -31,4 +31,25 @@ import LongLiveTensor
         let truth = WorldSimulator(script: seq.script, width: 32, height: 32).render()
         #expect(Float(truth[10].pixels[0]) / 127.5 - 1 == seq.frames.scalars[10 * 3 * 32 * 32])
     }
+
+    @Test func heldOutSubjectsNeverReachTraining() {
+        // Training clips and sequences (every segment, switches included) avoid held-out pairs.
+        let ds = WorldDataset(width: 16, height: 16)
+        for seed in UInt64(0)..<300 {
+            #expect(DataSplit.training.admits(ds.clip(seed: seed, frames: 1).scene))
+        }
+        for seed in UInt64(0)..<40 {
+            let script = ScriptGenerator.script(seed: seed, segments: 6, segmentFrames: 2, split: .training)
+            #expect(script.segments.allSatisfy { DataSplit.training.admits($0.scene) })
+        }
+        // Held-out scripts start with a held-out subject; the prompt names it.
+        for s in ScriptGenerator.suite(count: 20, segments: 2, segmentFrames: 2, seed: 3, split: .heldOut) {
+            let scene = s.segments[0].scene
+            #expect(DataSplit.heldOut.admits(scene) && !DataSplit.training.admits(scene))
+            let held = scene.subjects.first(where: DataSplit.isHeldOut)!
+            #expect(s.segments[0].prompt.contains("\(held.color.rawValue) \(held.shape.rawValue)"))
+        }
+        // Every colour keeps four shapes in training.
+        #expect(Set(DataSplit.heldOutPairs.keys) == Set(ObjectColor.allCases))
+    }
 }
