@@ -17,6 +17,7 @@ struct LongLive: AsyncParsableCommand {
         GenerateCommand.self,
         BenchCommand.self,
         TrainCommand.self,
+        TeacherCommand.self,
         ConvertCommand.self,
     ]
 }

@@ -33,11 +33,7 @@ struct TrainTeacherCommand: ParsableCommand {
     @Flag(help: "Also print where each step's time goes.") var verbose = false
 
     func config() -> TeacherConfig {
-        var dit = WanConfig()
-        dit.inDim = 48; dit.outDim = 48; dit.dim = dim; dit.ffnDim = 4 * dim; dit.numHeads = heads; dit.numLayers = layers
-        dit.textLen = 24; dit.textDim = 128
-        let words = WordEncoder.Config(vocabulary: PromptWriter.vocabulary, dim: 128, layers: 2, heads: 4, ffnDim: 512, maxTokens: 24)
-        var c = TeacherConfig(dit: dit, words: words)
+        var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads)
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed
         return c
     }

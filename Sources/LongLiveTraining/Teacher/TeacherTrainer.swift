@@ -23,6 +23,16 @@ public struct TeacherConfig: Sendable {
         self.dit = dit
         self.words = words
     }
+
+    /// The world teacher's shape: a `dim`-wide DiT on 48-channel pixel-codec latents (the embedded
+    /// model's latent space) with a 2-layer, 128-wide word encoder over the world's vocabulary.
+    public static func world(dim: Int = 256, layers: Int = 6, heads: Int = 4) -> TeacherConfig {
+        var dit = WanConfig()
+        dit.inDim = 48; dit.outDim = 48; dit.dim = dim; dit.ffnDim = 4 * dim; dit.numHeads = heads; dit.numLayers = layers
+        dit.textLen = 24; dit.textDim = 128
+        let words = WordEncoder.Config(vocabulary: PromptWriter.vocabulary, dim: 128, layers: 2, heads: 4, ffnDim: 512, maxTokens: 24)
+        return TeacherConfig(dit: dit, words: words)
+    }
 }
 
 /// One optimisation step's figures.
@@ -130,6 +140,16 @@ public final class TeacherTrainer {
 
     /// The run's state for ``TrainingCheckpoint``.
     public func checkpoint() -> TrainingCheckpoint {
-        TrainingCheckpoint(weights: parameters, optimizer: optimizer, ema: ema, state: ["seed": .number(Double(config.seed))])
+        TrainingCheckpoint(weights: parameters, optimizer: optimizer, ema: ema, state: [
+            "seed": .number(Double(config.seed)),
+            "dit_config": config.dit.json(), "text_config": WorldModelBundle.json(config.words),
+        ])
+    }
+
+    /// The model shapes a checkpoint's state records (nil for checkpoints from before they were recorded).
+    public static func config(from state: [String: JSONValue]) throws -> TeacherConfig? {
+        guard let dit = state["dit_config"], let words = state["text_config"] else { return nil }
+        return TeacherConfig(dit: try WanConfig.parse(json: dit.serialized(), source: "checkpoint state"),
+                             words: try WorldModelBundle.wordsConfig(words, source: "checkpoint state"))
     }
 }

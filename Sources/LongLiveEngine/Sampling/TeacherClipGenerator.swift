@@ -1,0 +1,41 @@
+/// Whole clips from a bidirectional world model: prompt → word encoder → Euler sampling with CFG →
+/// latents (and pixels through the pixel codec). Deterministic by seed.
+public final class TeacherClipGenerator {
+    public let model: WanTransformer
+    public let words: WordEncoder
+    public var sampler: EulerSampler
+    /// Latent frame `[C, H, W]` the model was trained on.
+    public let frameShape: [Int]
+    let unconditional: CrossAttentionCache
+    let textLock = Lock()
+    var textCache: [String: CrossAttentionCache] = [:]
+
+    public init(model: WanTransformer, words: WordEncoder, sampler: EulerSampler, frameShape: [Int] = EmbeddedModel.frameShape) throws {
+        self.model = model; self.words = words; self.sampler = sampler; self.frameShape = frameShape
+        unconditional = try model.crossAttentionCache(context: Tensor(zeros: [words.config.maxTokens, words.config.dim]))
+    }
+
+    public convenience init(bundle: WorldModelBundle, sampler: EulerSampler) throws {
+        let (m, w) = try bundle.makeModels()
+        try self.init(model: m, words: w, sampler: sampler)
+    }
+
+    /// The conditional cross-attention cache of `prompt` (kept: prompts repeat across clips).
+    public func text(_ prompt: String) throws -> CrossAttentionCache {
+        if let c = textLock.withLock({ textCache[prompt] }) { return c }
+        let c = try model.crossAttentionCache(context: words.encode(prompt))
+        textLock.withLock { textCache[prompt] = c }
+        return c
+    }
+
+    /// The starting noise of clip `seed` (Philox normals, one stream per seed).
+    public func noise(frames: Int, seed: UInt64) -> Tensor {
+        Philox4x32(seed: seed).normalTensor(shape: [frames] + frameShape, stream: 0x7EAC_0000)
+    }
+
+    /// Clean latents `[frames, C, H, W]`; `visit` sees the trajectory (see ``EulerSampler``).
+    public func latents(prompt: String, frames: Int, seed: UInt64, visit: ((Int, Float, Tensor) throws -> Void)? = nil) throws -> Tensor {
+        try sampler.sample(model: model, noise: noise(frames: frames, seed: seed), text: text(prompt),
+                           unconditional: unconditional, visit: visit)
+    }
+}

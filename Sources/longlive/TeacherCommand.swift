@@ -1,0 +1,146 @@
+import ArgumentParser
+import LongLiveEngine
+import LongLiveMedia
+import LongLiveTraining
+import LongLiveWorld
+
+/// `longlive teacher …`: export, sample and evaluate the bidirectional flow-matching teacher.
+struct TeacherCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "teacher", abstract: "Export, sample and evaluate the many-step teacher model.",
+        subcommands: [Export.self, Sample.self, Evaluate.self])
+
+    /// Sampling options shared by `sample` and `eval`.
+    struct SamplingOptions: ParsableArguments {
+        @Option(help: "Teacher file (from `longlive teacher export`).") var teacher = "models/teacher.safetensors"
+        @Option(help: "Euler steps.") var steps = 32
+        @Option(help: "Classifier-free guidance scale (1 = none).") var guidance: Float = 4
+        @Option(help: "Shift of the sampling σ grid.") var shift = 5.0
+
+        func generator() throws -> TeacherClipGenerator {
+            let bundle = try WorldModelBundle.load(teacher)
+            return try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: steps, guidance: guidance, shift: shift))
+        }
+    }
+
+    /// Latents → frames for a video writer.
+    static func frames(_ latents: Tensor) throws -> [VideoFrame] {
+        let rgb = try PixelCodecDecoder(codec: EmbeddedModel.codec).decodeChunk(latents)
+        let shape = Array(rgb.shape.dropFirst())
+        return try (0..<rgb.shape[0]).map { try VideoFrame(tensor: rgb.rows($0..<($0 + 1)).reshaped(shape)) }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a training checkpoint's EMA weights as a teacher file.")
+        @Option(help: "Training checkpoint folder.") var checkpoint = "runs/teacher/checkpoint"
+        @Option(name: .shortAndLong, help: "Output file.") var output = "models/teacher.safetensors"
+        @Flag(help: "Export the raw weights instead of their EMA.") var raw = false
+        @Flag(help: "Store matrices as bfloat16 (half the size).") var bf16 = false
+        @Option(help: "Provenance note stored in the file (repeatable KEY=VALUE).") var note: [String] = []
+        @OptionGroup var shape: TeacherShapeOptions
+
+        func run() throws {
+            let ckpt = try TrainingCheckpoint.load(from: checkpoint)
+            let source = raw || ckpt.ema.isEmpty ? ckpt.weights : ckpt.ema
+            let config = try TeacherTrainer.config(from: ckpt.state) ?? shape.config()
+            var notes = ["step": String(ckpt.step)]
+            for n in note {
+                guard let eq = n.firstIndex(of: "=") else { throw ValidationError("--note takes KEY=VALUE, got \(n)") }
+                notes[String(n[..<eq])] = String(n[n.index(after: eq)...])
+            }
+            let bundle = WorldModelBundle(kind: "teacher", dit: config.dit, words: config.words, tensors: source, notes: notes)
+            _ = try bundle.makeModels()  // every tensor present with the right shape before anything is written
+            try bundle.write(output, storage: bf16 ? .bfloat16 : .float32)
+            print("wrote \(output): \(raw ? "raw" : "EMA") weights of step \(ckpt.step), \(source.values.reduce(0) { $0 + $1.count }) parameters")
+        }
+    }
+
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sample one clip of a prompt with the teacher (many-step Euler + CFG).")
+        @Option(help: "The prompt.") var prompt: String
+        @Option(help: "Frames (the teacher was trained on 12).") var frames = 12
+        @Option var seed: UInt64 = 0
+        @Option(name: .shortAndLong, help: "Video file (.y4m, or a folder for PNG frames).") var output = "teacher.y4m"
+        @OptionGroup var sampling: SamplingOptions
+
+        func run() throws {
+            let gen = try sampling.generator()
+            let started = monotonicSeconds()
+            let latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
+            var video = try VideoFile.writer(path: output, width: EmbeddedModel.frameShape[2] * 4, height: EmbeddedModel.frameShape[1] * 4, fps: EmbeddedModel.fps)
+            for f in try TeacherCommand.frames(latents) { try video.append(f) }
+            try video.finish()
+            print("wrote \(output): \(frames) frames in \(fmt(monotonicSeconds() - started, 2)) s (\(sampling.steps) steps, guidance \(sampling.guidance))")
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "eval",
+            abstract: "Sample the first prompt of every script of a suite with the teacher and score the clips.",
+            discussion: "Held-out suite: longlive world scripts --split heldout --segments 1 --segment-frames 12 --count 100 --out heldout")
+        @Option(help: "Folder of script_NNN.json files.") var suite: String
+        @Option(help: "Where the sampled videos go.") var videos = "teacher-videos"
+        @Option(help: "Score only the first N scripts.") var limit: Int?
+        @Option(help: "Write the JSON report here.") var json: String?
+        @Option(help: "Write the markdown report here.") var markdown: String?
+        @OptionGroup var sampling: SamplingOptions
+
+        func run() throws {
+            let gen = try sampling.generator()
+            var names = try FileIO.list(suite).filter { $0.hasPrefix("script_") && $0.hasSuffix(".json") }.sorted()
+            if let limit { names = Array(names.prefix(limit)) }
+            guard !names.isEmpty else { throw LongLiveError("\(suite) holds no script_NNN.json files; write one with `longlive world scripts`") }
+            if !FileIO.isDirectory(videos) { try FileIO.makeDirectory(videos) }
+            var reports: [EvalReport] = []
+            let started = monotonicSeconds()
+            for (i, name) in names.enumerated() {
+                let script = try Script.load(suite + "/" + name)
+                let latents = try gen.latents(prompt: script.segments[0].prompt, frames: script.frameCount, seed: script.seed)
+                let frames = try TeacherCommand.frames(latents)
+                let path = videos + "/" + name.dropLast(5) + ".y4m"
+                var video = try VideoFile.writer(path: path, width: frames[0].width, height: frames[0].height, fps: script.fps)
+                for f in frames { try video.append(f) }
+                try video.finish()
+                let images = frames.map { RGBImage(width: $0.width, height: $0.height, pixels: $0.rgb) }
+                let truth = WorldSimulator(script: script, width: images[0].width, height: images[0].height).render()
+                reports.append(VideoEvaluator.evaluate(script: script, frames: images, reference: truth))
+                if (i + 1) % 10 == 0 || i + 1 == names.count {
+                    print("sampled and scored \(i + 1)/\(names.count) (\(fmt((monotonicSeconds() - started) / Double(i + 1), 2)) s per clip)")
+                }
+            }
+            let report = EvalReport.mean(reports)
+            if let json { try FileIO.write(json, bytes: Array((report.json.serialized() + "\n").utf8)) }
+            if let markdown { try FileIO.write(markdown, bytes: Array(report.markdown.utf8)) }
+            for key in ["adherence", "hard_accuracy", "subject_consistency", "background_consistency", "motion_smoothness", "dynamic_degree", "quality_star"] {
+                let values = reports.compactMap { $0[key] }
+                guard !values.isEmpty else { continue }
+                let ci = MeanInterval(values)
+                print("\(key): \(fmt(ci.mean, 3)) ± \(fmt(ci.halfWidth, 3)) (95 % CI, n = \(values.count))")
+            }
+        }
+    }
+}
+
+/// The teacher's shape, for checkpoints written before the configuration was stored in them.
+struct TeacherShapeOptions: ParsableArguments {
+    @Option(help: "DiT width (old checkpoints only).") var dim: Int = 256
+    @Option(help: "DiT blocks (old checkpoints only).") var layers: Int = 6
+    @Option(help: "Attention heads (old checkpoints only).") var heads: Int = 4
+
+    func config() -> TeacherConfig { TeacherConfig.world(dim: dim, layers: layers, heads: heads) }
+}
+
+/// Mean and normal-approximation 95 % confidence half-width of per-item values.
+struct MeanInterval {
+    let mean: Double
+    let halfWidth: Double
+
+    init(_ values: [Double]) {
+        let n = Double(values.count)
+        let m = values.reduce(0, +) / n
+        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) : 0
+        mean = m
+        halfWidth = 1.96 * (variance / n).squareRoot()
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+import LongLiveEngine
+
+@Suite struct TeacherSamplingTests {
+    static func tinyBundle() -> WorldModelBundle {
+        var dit = WanConfig()
+        dit.inDim = 48; dit.outDim = 48; dit.dim = 32; dit.ffnDim = 64; dit.numHeads = 2; dit.numLayers = 1
+        dit.textLen = 6; dit.textDim = 16
+        let words = WordEncoder.Config(vocabulary: ["a", "red", "circle", "moves", "left"], dim: 16, layers: 1, heads: 2, ffnDim: 32, maxTokens: 6)
+        var tensors: [String: Tensor] = [:]
+        for (k, v) in WanWeights.random(config: dit, seed: 3) { tensors["dit." + k] = v }
+        for (k, v) in WordEncoder.initialParameters(words, seed: 4) { tensors["text." + k] = v }
+        return WorldModelBundle(kind: "teacher", dit: dit, words: words, tensors: tensors, notes: ["step": "7"])
+    }
+
+    @Test func sigmaGridPassesThroughTheStudentsLevels() {
+        let grid = EulerSampler(steps: 32, shift: 5).sigmas
+        #expect(grid.count == 33 && grid.first == 1 && grid.last == 0)
+        #expect(zip(grid, grid.dropFirst()).allSatisfy { $0 > $1 })
+        // The warped few-step levels of 1000, 750, 500, 250 at shift 5.
+        let student = try! FlowMatchSchedule(shift: 5).denoisingTimesteps(nominal: [1000, 750, 500, 250]).map { $0 / 1000 }
+        for (i, s) in student.enumerated() { #expect(abs(grid[8 * i] - s) < 1e-3, "level \(i): \(grid[8 * i]) vs \(s)") }
+    }
+
+    @Test func eulerIsExactOnAStraightPath() throws {
+        // With one data point the flow is v = (x − x0)/σ, constant along the straight path, so
+        // every Euler state lies on (1 − σ)·x0 + σ·ε and the end is x0.
+        let rng = Philox4x32(seed: 11)
+        let x0 = rng.normalTensor(shape: [2, 3, 4, 4], stream: 1), eps = rng.normalTensor(shape: [2, 3, 4, 4], stream: 2)
+        var visited = 0
+        let out = try EulerSampler(steps: 6, shift: 3).integrate(noise: eps, visit: { _, sigma, x in
+            visited += 1
+            let expected = zip(x0.scalars, eps.scalars).map { (1 - sigma) * $0 + sigma * $1 }
+            #expect(zip(x.scalars, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        }) { x, sigma in
+            Tensor(shape: x.shape, values: zip(x.scalars, x0.scalars).map { ($0 - $1) / sigma })
+        }
+        #expect(visited == 7)
+        #expect(zip(out.scalars, x0.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(throws: LongLiveError.self) { try EulerSampler(steps: 0).integrate(noise: eps) { x, _ in x } }
+    }
+
+    @Test func bundlesRoundTripAndRejectOtherFiles() throws {
+        let dir = try CLITests.temporaryDirectory()
+        let bundle = Self.tinyBundle()
+        try bundle.write(dir + "/t32.safetensors")
+        try bundle.write(dir + "/t16.safetensors", storage: .bfloat16)
+        let a = try WorldModelBundle.load(dir + "/t32.safetensors"), b = try WorldModelBundle.load(dir + "/t16.safetensors")
+        #expect(a.dit == bundle.dit && a.words == bundle.words && a.kind == "teacher" && a.notes["step"] == "7")
+        #expect(a.tensors["dit.blocks.0.ffn.0.weight"]!.scalars == bundle.tensors["dit.blocks.0.ffn.0.weight"]!.scalars)
+        let w16 = b.tensors["dit.blocks.0.ffn.0.weight"]!.scalars, w32 = bundle.tensors["dit.blocks.0.ffn.0.weight"]!.scalars
+        #expect(zip(w16, w32).allSatisfy { abs($0 - $1) <= abs($1) / 128 })
+        #expect(b.tensors["dit.blocks.0.norm3.bias"]!.scalars == bundle.tensors["dit.blocks.0.norm3.bias"]!.scalars)
+        _ = try a.makeModels()
+        try SafeTensors.write(dir + "/plain.safetensors", tensors: [("x", Tensor(zeros: [2]))])
+        #expect { try WorldModelBundle.load(dir + "/plain.safetensors") } throws: { "\($0)".contains("not a LongLive world-model file") }
+        var broken = bundle
+        broken.tensors["dit.head.head.weight"] = nil
+        #expect(throws: LongLiveError.self) { try broken.makeModels() }
+    }
+
+    @Test func clipsAreDeterministicBySeed() throws {
+        let gen = try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: EulerSampler(steps: 3, guidance: 3))
+        let a = try gen.latents(prompt: "a red circle moves left", frames: 2, seed: 5)
+        let b = try gen.latents(prompt: "a red circle moves left", frames: 2, seed: 5)
+        let c = try gen.latents(prompt: "a red circle moves left", frames: 2, seed: 6)
+        #expect(a.shape == [2, 48, 16, 16] && a.scalars == b.scalars && a.scalars != c.scalars)
+        #expect(a.scalars.allSatisfy { $0.isFinite })
+        #expect(throws: LongLiveError.self) { try gen.latents(prompt: "a blue square", frames: 2, seed: 5) }
+    }
+}
