@@ -31,6 +31,7 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Flag(help: "Also print where each step's time goes.") var verbose = false
+    @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
     func config() -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads)
@@ -63,6 +64,14 @@ struct TrainTeacherCommand: ParsableCommand {
                 print("step \(r.step)/\(steps) | loss \(fmt(Double(loss), 4)) | \(fmt(Double(recent.count) / secs, 2)) it/s | \(fmt(tokens / secs, 0)) tokens/s | \(fmt(flops / secs / 1e9, 1)) GFLOP/s (\(fmt(100 * flops / secs / 1e9 / sgemm, 1)) % of sgemm) | ETA \(fmt(eta, 0)) s")
             }
             if r.step % checkpointEvery == 0 || r.step == steps { try trainer.checkpoint().save(to: ckpt) }
+            // The first steps warm caches and allocators; profile the steady state.
+            if profile && trainer.step == first + 3 { Profiler.shared.reset(); Profiler.shared.isEnabled = true }
+        }
+        if profile {
+            let total = Profiler.shared.report.reduce(0) { $0 + $1.1 }
+            for (label, secs) in Profiler.shared.report.sorted(by: { $0.1 > $1.1 }) {
+                print("  \(label): \(fmt(secs * 1000 / Double(max(1, trainer.step - first - 3)), 2)) ms/step (\(fmt(100 * secs / total, 1)) % of profiled)")
+            }
         }
     }
 }

@@ -25,4 +25,9 @@ void ll_silu(float *x, long n);
 /// In place: x = exp(x).
 void ll_exp(float *x, long n);
 
+/// out = g * d/dx gelu_tanh(x) (the backward of ll_gelu_tanh).
+void ll_gelu_tanh_backward(const float *x, const float *g, float *out, long n);
+/// Softmax backward in place over dp, per row: dp = scale * p * (dp - sum(dp * p)).
+void ll_softmax_backward_rows(const float *p, float *dp, long rows, long cols, long ld, float scale);
+
 #endif

@@ -111,6 +111,16 @@ enum GradientKernels {
         }
     }
 
+    /// `g ⊙ gelu_tanh'(x)` by the SIMD kernel (``geluDerivative`` is its reference).
+    static func geluBackward(_ g: Tensor, _ x: Tensor) -> Tensor {
+        Tensor(uninitialized: x.shape) { o in
+            let gp = g.floatPointer, xp = x.floatPointer
+            let base = o.baseAddress!
+            Parallel.forRanges(o.count, grain: 16384) { r in ll_gelu_tanh_backward(xp + r.lowerBound, gp + r.lowerBound, base + r.lowerBound, r.count) }
+            withExtendedLifetime((g, x)) {}
+        }
+    }
+
     static func geluDerivative(_ v: Float) -> Float {
         let k: Float = 0.7978845608028654, c: Float = 0.044715
         let u = k * (v + c * v * v * v)
@@ -146,11 +156,7 @@ extension GradientKernels {
                 BLAS.sgemm(transA: true, m: nk, n: hd, k: nq, a: p, lda: nk, b: gp + o, ldb: width, c: dv.floatPointer + o, ldc: width)
                 // dP = dO_h·V_hᵀ
                 BLAS.sgemm(transB: true, m: nq, n: nk, k: hd, a: gp + o, lda: width, b: vp + o, ldb: width, c: dp, ldc: nk)
-                for i in 0..<nq {
-                    var dot: Float = 0
-                    for j in 0..<nk { dot += dp[i * nk + j] * p[i * nk + j] }
-                    for j in 0..<nk { dp[i * nk + j] = p[i * nk + j] * (dp[i * nk + j] - dot) * scale }
-                }
+                ll_softmax_backward_rows(p, dp, nq, nk, nk, scale)
                 BLAS.sgemm(m: nq, n: hd, k: nk, a: dp, lda: nk, b: kp + o, ldb: width, c: dq.floatPointer + o, ldc: width)
                 BLAS.sgemm(transA: true, m: nk, n: hd, k: nq, a: dp, lda: nk, b: qp + o, ldb: width, c: dk.floatPointer + o, ldc: width)
             }

@@ -88,12 +88,17 @@ public final class Tape {
             for node in nodes.reversed() {
                 guard let g = grads[ObjectIdentifier(node)], let backward = node.backward else { continue }
                 let needs = node.parents.map { $0 != nil }
-                let inputGrads = backward(g, needs)
-                for (parent, ig) in zip(node.parents, inputGrads) {
-                    guard let parent, let ig else { continue }
-                    precondition(ig.count == parent.count, "backward of \(node.label) gave \(ig.count) gradient elements for an input of \(parent.count)")
-                    let key = ObjectIdentifier(parent)
-                    grads[key] = grads[key].map { add($0.reshaped(ig.shape), ig) } ?? ig
+                let prof = Profiler.shared
+                let inputGrads = prof.measure("backward: " + node.label.split(separator: " ").filter { Int($0) == nil }.joined(separator: " ")) {
+                    backward(g, needs)
+                }
+                prof.measure("backward: accumulate") {
+                    for (parent, ig) in zip(node.parents, inputGrads) {
+                        guard let parent, let ig else { continue }
+                        precondition(ig.count == parent.count, "backward of \(node.label) gave \(ig.count) gradient elements for an input of \(parent.count)")
+                        let key = ObjectIdentifier(parent)
+                        grads[key] = grads[key].map { add($0.reshaped(ig.shape), ig) } ?? ig
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ import Glibc
 public func geluTanh(_ x: Tensor) -> Tensor {
     var y = x.detached()
     applyGelu(&y)
-    return Tape.record(y, inputs: [x], label: "gelu") { g, _ in [GradientKernels.pointwise(g, x, GradientKernels.geluDerivative)] }
+    return Tape.record(y, inputs: [x], label: "gelu") { g, _ in [GradientKernels.geluBackward(g, x)] }
 }
 
 /// In-place ``geluTanh(_:)``: no copy when `x`'s storage is not shared (the FFN's hidden activations).

@@ -126,10 +126,11 @@ public final class TeacherTrainer {
         let tBackward = monotonicSeconds()
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
-        let norm = clipGradientNorm(&g, maxNorm: config.gradientClip)
+        let prof = Profiler.shared
+        let norm = prof.measure("optimizer: clip") { clipGradientNorm(&g, maxNorm: config.gradientClip) }
         optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: n)
-        parameters = try optimizer.update(parameters, gradients: g)
-        ema.update(parameters)
+        parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
+        prof.measure("optimizer: ema") { ema.update(parameters) }
         let tokens = x0.shape[0] * (x0.shape[2] / 2) * (x0.shape[3] / 2)
         let end = monotonicSeconds()
         var report = TeacherStepReport(step: n, loss: loss.scalars[0], gradientNorm: norm, seconds: end - started,
