@@ -32,20 +32,24 @@ import LongLiveModels
         let base = try WanWeights.load(from: CheckpointTensors([try Fixtures.open("dit_tiny_weights.safetensors")]), config: config)
         let f = try Fixtures.open("dit_tiny_forward.safetensors")
         let x = framesFirst(try f.tensor("x")), t = try f.tensor("t").scalars, context = try f.tensor("context")
-        let r = Tensor(shape: x.shape, values: Philox4x32(seed: 5).normals(stream: 0, count: x.count))
-
-        func loss(_ w: WanWeights) throws -> Double {
+        try check(config: config, base: modeName) { w in
             let m = try WanTransformer(config: config, weights: w)
-            let out = try m.forward(x, timesteps: t, text: try m.crossAttentionCache(context: context), attention: mode)
-            return zip(out.scalars, r.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            return try m.forward(x, timesteps: t, text: try m.crossAttentionCache(context: context), attention: mode)
+        } baseWeights: { base }
+    }
+
+    /// Checks `forward(weights)`'s parameter gradients against central differences of the same function.
+    func check(config: WanConfig, base modeName: String, _ forward: (WanWeights) throws -> Tensor, baseWeights: () throws -> WanWeights) throws {
+        let base = try baseWeights()
+        let probe = try forward(base)
+        let r = Tensor(shape: probe.shape, values: Philox4x32(seed: 5).normals(stream: 0, count: probe.count))
+        func loss(_ w: WanWeights) throws -> Double {
+            zip(try forward(w).scalars, r.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
 
         var trainable = base
         for (name, path) in Self.parameters { trainable[keyPath: path] = base[keyPath: path].requiringGrad(name) }
-        let model = try WanTransformer(config: config, weights: trainable)
-        let (out, tape) = try Tape.recording {
-            try model.forward(x, timesteps: t, text: try model.crossAttentionCache(context: context), attention: mode)
-        }
+        let (out, tape) = try Tape.recording { try forward(trainable) }
         let grads = tape.gradients(of: out, seed: r)
         for (name, path) in Self.parameters {
             let g = try #require(grads[trainable[keyPath: path]], "\(modeName): no gradient for \(name)")
@@ -67,17 +71,43 @@ import LongLiveModels
     @Test func bidirectionalGradientsMatchFiniteDifferences() throws { try check(.bidirectional, "bidirectional") }
     @Test func blockCausalGradientsMatchFiniteDifferences() throws { try check(.blockCausal(framesPerBlock: 3, windowFrames: nil), "block-causal") }
 
-    @Test func cachedPathRefusesToTrainSilently() throws {
+    /// Self-Forcing's exit step: the newest chunk runs through the KV cache with gradients while the
+    /// history (written by the frozen base weights) is a constant. The numeric side rebuilds the same
+    /// detached history for every perturbed weight set.
+    @Test func cachedChunkGradientsMatchFiniteDifferencesWithDetachedHistory() throws {
+        let config = try WanConfig.parse(json: try FileIO.readText(Fixtures.directory + "/dit_tiny_config.json"), source: "config")
+        let base = try WanWeights.load(from: CheckpointTensors([try Fixtures.open("dit_tiny_weights.safetensors")]), config: config)
+        let f = try Fixtures.open("dit_tiny_forward.safetensors")
+        let x = framesFirst(try f.tensor("x")), t = try f.tensor("t").scalars, context = try f.tensor("context")
+        let tpf = (x.shape[2] / 2) * (x.shape[3] / 2)
+        // Two 3-frame chunks of history, then the chunk under training; window 6 + sink 3 rolls the cache.
+        let frames = x.shape[0]
+        #expect(frames >= 3)
+        let chunk = x.rows(0..<3)
+        try check(config: config, base: "cached") { w in
+            let cache = KVCache(layers: config.numLayers, width: config.dim, layout: .window(6, sink: 3, tokensPerFrame: tpf))
+            let frozen = try WanTransformer(config: config, weights: base)
+            let frozenText = try frozen.crossAttentionCache(context: context)
+            try Tape.withoutRecording {
+                for c in 0..<2 { _ = try frozen.forward(chunk, timesteps: [0, 0, 0], text: frozenText, attention: .cached(cache, sinkRecache: false), startFrame: 3 * c) }
+            }
+            let m = try WanTransformer(config: config, weights: w)
+            return try m.forward(chunk, timesteps: Array(t.prefix(3)), text: try m.crossAttentionCache(context: context),
+                                 attention: .cached(cache, sinkRecache: false), startFrame: 6)
+        } baseWeights: { base }
+    }
+
+    @Test func recachePassRefusesGradients() throws {
         let model = try Fixtures.tinyModel()
         var w = model.weights
         w.blocks[0].selfAttn.q.weight = w.blocks[0].selfAttn.q.weight.requiringGrad()
         let trainable = try WanTransformer(config: model.config, weights: w)
         let cache = KVCache(layers: 2, width: 64, layout: .window(9, sink: 3, tokensPerFrame: 24))
         let text = try trainable.crossAttentionCache(context: Tensor(zeros: [16, 32]))
-        #expect(throws: LongLiveError.self) {
-            _ = try Tape.recording {
-                try trainable.forward(Tensor(zeros: [3, 16, 8, 12]), timesteps: [0, 0, 0], text: text, attention: .cached(cache, sinkRecache: false))
-            }
-        }
+        let x = Tensor(zeros: [3, 16, 8, 12])
+        for c in 0..<2 { _ = try model.forward(x, timesteps: [0, 0, 0], text: text, attention: .cached(cache, sinkRecache: false), startFrame: 3 * c) }
+        #expect { _ = try Tape.recording {
+            try trainable.forward(x, timesteps: [0, 0, 0], text: text, attention: .cached(cache, sinkRecache: false), startFrame: 3)
+        } } throws: { "\($0)".contains("re-cache") }
     }
 }

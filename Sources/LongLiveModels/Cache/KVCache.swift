@@ -60,6 +60,12 @@ public final class LayerKVCache {
         values.update(repeating: 0, count: n)
     }
 
+    /// Whether writing tokens `currentStart ..< currentStart + count` recomputes cached ones (a re-cache)
+    /// rather than appending new ones.
+    public func isRecompute(currentStart: Int, count: Int) -> Bool {
+        currentStart + count <= globalEnd && currentStart > 0
+    }
+
     /// Writes this forward's keys/values (`numNew` tokens starting at absolute token `currentStart`)
     /// and returns the key/value spans the queries attend, exactly as the reference's KV-cache path:
     /// roll with the sink pinned when new tokens extend the stream past the buffer, overwrite in place

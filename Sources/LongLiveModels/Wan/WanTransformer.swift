@@ -188,6 +188,7 @@ public final class WanTransformer {
         let d = config.dim, heads = config.numHeads, hd = config.headDim
         let n = q.shape[0]
         let out = Tensor(zeros: [n, d])
+        var historyKV: (keys: Tensor, values: Tensor)?
         let qp = q.floatPointer, kp = k.floatPointer, vp = v.floatPointer, op = out.floatPointer
         switch mode {
         case .bidirectional:
@@ -206,12 +207,19 @@ public final class WanTransformer {
                 f0 = f1
             }
         case .cached(let cache, let sinkRecache):
-            if Tape.current != nil && (q.requiresGrad || k.requiresGrad || v.requiresGrad) {
-                throw LongLiveError("gradients through the KV-cache attention path are not implemented yet; train with .bidirectional or .blockCausal")
+            let layerCache = cache.layers[layer]
+            let training = Tape.current != nil && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
+            if training && layerCache.isRecompute(currentStart: startFrame * tpf, count: n) {
+                throw LongLiveError("gradients through a re-cache (recompute) pass are not supported; run re-cache without gradients, as training does")
             }
-            let spans = try cache.layers[layer].insert(keys: kp, values: vp, count: n,
-                                                       currentStart: startFrame * tpf, sinkRecache: sinkRecache)
+            let spans = try layerCache.insert(keys: kp, values: vp, count: n, currentStart: startFrame * tpf, sinkRecache: sinkRecache)
             attention(query: qp, rows: n, queryStride: d, spans: spans, heads: heads, headDim: hd, out: op, outStride: d)
+            if training {
+                // The history is a constant (detached), and later forwards overwrite the cache, so the
+                // keys this forward saw are copied for the backward. This forward's own tokens are the
+                // last `n` rows of the last span.
+                historyKV = (KeyValueSpan.gather(spans, keys: true, width: d), KeyValueSpan.gather(spans, keys: false, width: d))
+            }
         }
         withExtendedLifetime((q, k, v)) {}
         // Backward of the uncached modes: per query block over its key range (one block for bidirectional).
@@ -226,6 +234,11 @@ public final class WanTransformer {
         case .cached: blocks = []
         }
         return Tape.record(out, inputs: [q, k, v], label: "self-attention \(layer)") { g, _ in
+            if let (keys, values) = historyKV {
+                let all = keys.shape[0]
+                let (dq, dk, dv) = attentionGradients(q: q, k: keys, v: values, g: g, heads: heads)
+                return [dq, dk.rows((all - n)..<all), dv.rows((all - n)..<all)]
+            }
             let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
             for b in blocks {
                 let (bq, bk, bv) = attentionGradients(

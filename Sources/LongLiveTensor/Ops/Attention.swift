@@ -17,6 +17,19 @@ public struct KeyValueSpan {
         self.count = count
         self.stride = stride
     }
+
+    /// The keys (or values) of `spans` copied into one `[Σ count, width]` tensor, in span order.
+    public static func gather(_ spans: [KeyValueSpan], keys: Bool, width: Int) -> Tensor {
+        let total = spans.reduce(0) { $0 + $1.count }
+        return Tensor(uninitialized: [total, width]) { out in
+            var row = 0
+            for s in spans {
+                let src = keys ? s.keys : s.values
+                for r in 0..<s.count { (out.baseAddress! + (row + r) * width).update(from: src + r * s.stride, count: width) }
+                row += s.count
+            }
+        }
+    }
 }
 
 /// Score-matrix budget per query tile and worker (floats): 2M floats = 8 MiB, so the tiles of both
