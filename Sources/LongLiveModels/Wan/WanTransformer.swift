@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// How a forward's queries see keys in self-attention.
 public enum SelfAttentionMode {
     /// Every token attends every token of the clip (the teacher / critic, Wan2.1 `WanModel`).
@@ -209,16 +212,20 @@ public final class WanTransformer {
         case .cached(let cache, let sinkRecache):
             let layerCache = cache.layers[layer]
             let training = Tape.current != nil && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
-            if training && layerCache.isRecompute(currentStart: startFrame * tpf, count: n) {
-                throw LongLiveError("gradients through a re-cache (recompute) pass are not supported; run re-cache without gradients, as training does")
-            }
             let spans = try layerCache.insert(keys: kp, values: vp, count: n, currentStart: startFrame * tpf, sinkRecache: sinkRecache)
             attention(query: qp, rows: n, queryStride: d, spans: spans, heads: heads, headDim: hd, out: op, outStride: d)
             if training {
                 // The history is a constant (detached), and later forwards overwrite the cache, so the
-                // keys this forward saw are copied for the backward. This forward's own tokens are the
-                // last `n` rows of the last span.
-                historyKV = (KeyValueSpan.gather(spans, keys: true, width: d), KeyValueSpan.gather(spans, keys: false, width: d))
+                // keys this forward saw are copied for the backward. This forward's own tokens must be
+                // the last `n` rows: a pass whose tokens land in a write-protected sink (a re-cache over
+                // the sink) attends stale keys there and has no gradient to give them.
+                let keys = KeyValueSpan.gather(spans, keys: true, width: d), values = KeyValueSpan.gather(spans, keys: false, width: d)
+                let all = keys.shape[0]
+                guard all >= n, memcmp(keys.floatPointer + (all - n) * d, kp, n * d * 4) == 0,
+                      memcmp(values.floatPointer + (all - n) * d, vp, n * d * 4) == 0 else {
+                    throw LongLiveError("gradients through this cached pass are not supported: its tokens are not all written to the cache (a re-cache over the frame sink); run re-cache passes without gradients, as training does")
+                }
+                historyKV = (keys, values)
             }
         }
         withExtendedLifetime((q, k, v)) {}
