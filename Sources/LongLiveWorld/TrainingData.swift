@@ -65,6 +65,15 @@ public struct WorldDataset: Sendable {
         return TrainingClip(frames: render(sim, offset..<(offset + frames)), prompt: segment.prompt, scene: scene)
     }
 
+    /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's
+    /// distillation needs prompts only.
+    public func prompt(seed: UInt64) -> (prompt: String, scene: SceneSpec) {
+        var rng = WorldRandom(seed: seed, 0xC11F)
+        let scene = ScriptGenerator.scene(&rng, split: split)
+        _ = rng.int(2 * fps)
+        return (ScriptSegment(scene: scene, frames: 1, variant: rng.int(6)).prompt, scene)
+    }
+
     /// A batch of clips: frames [B, T, ...] and one prompt per clip (seeds `seed`, `seed+1`, ...).
     public func clipBatch(seed: UInt64, count: Int, frames: Int) -> (frames: Tensor, prompts: [String]) {
         let clips = (0..<count).map { clip(seed: seed &+ UInt64($0), frames: frames) }

@@ -69,6 +69,7 @@ import LongLiveTensor
     @Test func activations() {
         check("gelu", [Self.randn([4, 6], 1, scale: 2)], samples: 24) { geluTanh($0[0]) }
         check("silu", [Self.randn([4, 6], 2, scale: 2)], samples: 24) { silu($0[0]) }
+        check("scaled add", [Self.randn([3, 2, 4], 4), Self.randn([3, 2, 4], 5)], samples: 24) { scaledAdd($0[0], $0[1], scales: [-0.5, 2, 0.25]) }
         check("gelu in place", [Self.randn([3, 5], 3)]) { var h = LongLiveTensor.linear($0[0], weight: Tensor(shape: [5, 5], repeating: 0.2), bias: nil); geluTanhInPlace(&h); return h }
     }
 

@@ -61,7 +61,7 @@ extension UMT5TextEncoder: PromptEncoder {
 
 /// `prefix_NNN` (at least three digits): the names of numbered tensors in prompt-embedding and
 /// replay-noise files (`prompt_000`, `noise_012`).
-func numberedTensorName(_ prefix: String, _ index: Int) -> String {
+public func numberedTensorName(_ prefix: String, _ index: Int) -> String {
     let digits = String(index)
     return prefix + "_" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits
 }

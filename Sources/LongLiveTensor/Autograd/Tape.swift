@@ -54,6 +54,14 @@ public final class Tape {
         return (try body(), tape)
     }
 
+    /// Records `body` onto this existing tape (e.g. a loss built after a no-grad interlude).
+    public func continueRecording<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = Tape.current
+        Tape.current = self
+        defer { Tape.current = previous }
+        return try body()
+    }
+
     /// Runs `body` with no tape current (a `no_grad` region: e.g. the detached KV history).
     public static func withoutRecording<R>(_ body: () throws -> R) rethrows -> R {
         let previous = current

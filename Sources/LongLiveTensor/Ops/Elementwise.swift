@@ -63,6 +63,27 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     return Tape.record(y, inputs: [a, b], label: "add") { g, _ in [g.reshaped(a.shape), g.reshaped(b.shape)] }
 }
 
+/// `base + scale[i]·v` where the leading dimension is split into `scales.count` equal groups and
+/// group `i` uses `scales[i]` — e.g. `x0 = x_t − σ_f·v` with one σ per latent frame.
+public func scaledAdd(_ base: Tensor, _ v: Tensor, scales: [Float]) -> Tensor {
+    precondition(base.count == v.count, "scaledAdd: \(base.shape) vs \(v.shape)")
+    precondition(!scales.isEmpty && base.count % scales.count == 0, "scaledAdd: \(scales.count) scales for \(base.count) elements")
+    let per = base.count / scales.count
+    var out = base.detached()
+    let vp = v.floatPointer
+    out.withMutableFloats { p in
+        for (i, s) in scales.enumerated() { for j in (i * per)..<((i + 1) * per) { p[j] += s * vp[j] } }
+    }
+    withExtendedLifetime(v) {}
+    return Tape.record(out, inputs: [base, v], label: "scaled add") { g, needs in
+        let dv: Tensor? = needs[1] ? Tensor(uninitialized: v.shape) { o in
+            let gp = g.floatPointer
+            for (i, s) in scales.enumerated() { for j in (i * per)..<((i + 1) * per) { o[j] = s * gp[j] } }
+        } : nil
+        return [needs[0] ? g.reshaped(base.shape) : nil, dv]
+    }
+}
+
 /// `x + y·gate[g]` where rows `g·groupRows ..< (g+1)·groupRows` share the gate row `g` (`gate`: `[groups, dim]`).
 /// This is the DiT's gated residual with one gate per latent frame.
 public func gatedResidual(_ x: Tensor, _ y: Tensor, gate: Tensor, groupRows: Int) -> Tensor {

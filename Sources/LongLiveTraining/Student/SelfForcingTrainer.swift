@@ -1,0 +1,173 @@
+import LongLiveWorld
+
+/// Settings of the Self-Forcing DMD stage (spec §7.1-7.4, scaled to the world).
+public struct SelfForcingConfig: Sendable {
+    public var generation = GenerationSettings()
+    /// Frames of each generated clip (the teacher's clip length; whole chunks).
+    public var clipFrames = 12
+    public var generatorLearningRate: Float = 2e-5
+    public var criticLearningRate: Float = 2e-5
+    public var weightDecay: Float = 0.01
+    public var gradientClip: Float = 10
+    public var emaDecay: Float = 0.99
+    /// The generator is updated on steps divisible by this; the critic on every step.
+    public var generatorEvery = 5
+    /// Classic CFG scale of the teacher's score.
+    public var guidance: Float = 4
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// One DMD step's figures.
+public struct SelfForcingReport: Sendable {
+    public var step: Int
+    public var criticLoss: Float
+    /// nil on critic-only steps.
+    public var generatorLoss: Float?
+    public var exitStep: Int
+    public var sigma: Float
+    public var seconds: Double
+}
+
+/// Self-Forcing DMD: the causal student (from ODE init) rolls out clips with its own KV cache; the
+/// DMD gradient (critic score minus guided teacher score, normalised) trains it, and the critic learns
+/// the student's distribution with the flow loss. Deterministic by (seed, step); resumable.
+public final class SelfForcingTrainer {
+    public let config: SelfForcingConfig
+    public let teacherBundle: WorldModelBundle
+    /// Student `dit.*` and critic `critic.*` parameters.
+    public private(set) var generator: [String: Tensor]
+    public private(set) var critic: [String: Tensor]
+    public let generatorOptimizer: AdamW
+    public let criticOptimizer: AdamW
+    public let ema: EMA
+    public private(set) var step = 0
+    let matching: DistributionMatching
+    let embeddings: PromptEmbeddings
+    let dataset = WorldDataset(split: .training)
+    let unconditional: CrossAttentionCache
+
+    /// - Parameters:
+    ///   - student: the ODE-initialised student (`dit.*`); the critic starts from the teacher.
+    public init(teacher: WorldModelBundle, student: WorldModelBundle, config: SelfForcingConfig,
+                resume: (generator: TrainingCheckpoint, critic: TrainingCheckpoint)? = nil) throws {
+        guard config.clipFrames % config.generation.chunkFrames == 0 else {
+            throw LongLiveError("clip of \(config.clipFrames) frames is not whole \(config.generation.chunkFrames)-frame chunks")
+        }
+        self.config = config
+        teacherBundle = teacher
+        let (teacherModel, words) = try teacher.makeModels()
+        var m = DistributionMatching(teacher: teacherModel)
+        m.guidance = config.guidance
+        m.shift = config.generation.timestepShift
+        matching = m
+        embeddings = PromptEmbeddings(words: words)
+        unconditional = try teacherModel.crossAttentionCache(context: embeddings.zero)
+        generatorOptimizer = AdamW(learningRate: config.generatorLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
+        criticOptimizer = AdamW(learningRate: config.criticLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
+        ema = EMA(decay: config.emaDecay)
+        if let resume {
+            generator = resume.generator.weights
+            critic = resume.critic.weights
+            resume.generator.restore(optimizer: generatorOptimizer, ema: ema)
+            resume.critic.restore(optimizer: criticOptimizer, ema: nil)
+            step = resume.generator.state["step_total"]?.intValue ?? resume.critic.step
+        } else {
+            generator = StudentParameters.prefixed(StudentParameters.dit(student.tensors), "dit.")
+            critic = StudentParameters.prefixed(StudentParameters.dit(teacher.tensors), "critic.")
+        }
+    }
+
+    static func unprefixed(_ p: [String: Tensor], _ prefix: String) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in p where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        return out
+    }
+
+    /// One step: a rollout, a critic update, and on every `generatorEvery`-th step a generator update.
+    public func trainStep() throws -> SelfForcingReport {
+        let started = monotonicSeconds()
+        let n = step + 1
+        let rng = Philox4x32(seed: config.seed ^ 0x5E1F_F0C5)
+        let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0xD3D, 0)
+        let prompt = dataset.prompt(seed: config.seed &* 1_000_003 &+ UInt64(n)).prompt
+        let exitStep = Int(u.0 % UInt32(config.generation.denoisingSteps.count))
+        let sigma = matching.sigma(uniform: Float(u.1 >> 8) / Float(1 << 24))
+        let context = try embeddings(prompt)
+        let isGeneratorStep = n % config.generatorEvery == 0
+        let chunks = config.clipFrames / config.generation.chunkFrames
+        let frameShape = EmbeddedModel.frameShape
+
+        // Generator rollout (recorded on generator steps).
+        var gLeaves: [String: Tensor] = [:]
+        for (k, v) in generator { gLeaves[k] = isGeneratorStep ? v.requiringGrad(k) : v }
+        let student = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(gLeaves, "dit."))
+        let criticFrozen = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(critic, "critic."))
+        let noise = rng.normalTensor(shape: [config.clipFrames] + frameShape, stream: (UInt64(2) << 40) | UInt64(n))
+        var generatorLoss: Float?
+        let (video, tape) = try Tape.recording { () throws -> Tensor in
+            let text = try student.crossAttentionCache(context: context)
+            let rollout = try SelfForcingRollout(model: student, settings: config.generation, frameShape: frameShape)
+            return try rollout.generate(chunks: chunks, text: text, exitStep: exitStep, noise: rng, stream: UInt64(n), gradients: isGeneratorStep)
+        }
+        let sample = video.detached()
+        let teacherText = try matching.teacher.crossAttentionCache(context: context)
+        if isGeneratorStep {
+            let criticText = try criticFrozen.crossAttentionCache(context: context)
+            let signal = try matching.generatorSignal(x: sample, critic: criticFrozen, text: teacherText, criticText: criticText,
+                                                      unconditional: unconditional, sigma: sigma, noise: noise)
+            let loss = try tape.continueRecording { distributionMatchingLoss(video, gradient: signal.gradient) }
+            let grads = tape.gradients(of: loss)
+            var g: [String: Tensor] = [:]
+            for (k, leaf) in gLeaves { if let gk = grads[leaf] { g[k] = gk } }
+            _ = clipGradientNorm(&g, maxNorm: config.gradientClip)
+            generator = try generatorOptimizer.update(generator, gradients: g)
+            ema.update(generator)
+            generatorLoss = loss.scalars[0]
+        }
+
+        // Critic: the flow loss on the student's sample.
+        var cLeaves: [String: Tensor] = [:]
+        for (k, v) in critic { cLeaves[k] = v.requiringGrad(k) }
+        let criticModel = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(cLeaves, "critic."))
+        let criticNoise = rng.normalTensor(shape: sample.shape, stream: (UInt64(3) << 40) | UInt64(n))
+        let criticSigma = matching.sigma(uniform: Float(u.2 >> 8) / Float(1 << 24))
+        let xt = FlowMatchSchedule(shift: config.generation.timestepShift).addNoise(clean: sample, noise: criticNoise, sigma: criticSigma)
+        let target = Tensor(shape: sample.shape, values: zip(criticNoise.scalars, sample.scalars).map { $0 - $1 })
+        let (criticLoss, criticTape) = try Tape.recording { () throws -> Tensor in
+            let text = try criticModel.crossAttentionCache(context: context)
+            let v = try criticModel.forward(xt, timesteps: [Float](repeating: criticSigma * 1000, count: sample.shape[0]), text: text, attention: .bidirectional)
+            return meanSquaredError(v, target)
+        }
+        let cg = criticTape.gradients(of: criticLoss)
+        var g: [String: Tensor] = [:]
+        for (k, leaf) in cLeaves { if let gk = cg[leaf] { g[k] = gk } }
+        _ = clipGradientNorm(&g, maxNorm: config.gradientClip)
+        critic = try criticOptimizer.update(critic, gradients: g)
+        step = n
+        return SelfForcingReport(step: n, criticLoss: criticLoss.scalars[0], generatorLoss: generatorLoss, exitStep: exitStep,
+                                 sigma: sigma, seconds: monotonicSeconds() - started)
+    }
+
+    /// Saves `folder/generator` and `folder/critic`.
+    public func save(to folder: String) throws {
+        if !FileIO.isDirectory(folder) { try FileIO.makeDirectory(folder) }
+        try TrainingCheckpoint(weights: critic, optimizer: criticOptimizer, ema: nil, state: ["stage": .string("dmd")]).save(to: folder + "/critic")
+        try TrainingCheckpoint(weights: generator, optimizer: generatorOptimizer, ema: ema,
+                               state: ["stage": .string("dmd"), "step_total": .number(Double(step))]).save(to: folder + "/generator")
+    }
+
+    public static func load(from folder: String) throws -> (generator: TrainingCheckpoint, critic: TrainingCheckpoint) {
+        (try TrainingCheckpoint.load(from: folder + "/generator"), try TrainingCheckpoint.load(from: folder + "/critic"))
+    }
+
+    /// The student (EMA weights when `useEMA` and available) as a world-model file.
+    public func bundle(useEMA: Bool = false) -> WorldModelBundle {
+        let weights = useEMA && !ema.shadow.isEmpty ? ema.shadow : generator
+        var t = weights
+        for (k, v) in teacherBundle.tensors where k.hasPrefix("text.") { t[k] = v }
+        return WorldModelBundle(kind: "student", dit: teacherBundle.dit, words: teacherBundle.words, tensors: t,
+                                notes: ["stage": "dmd", "step": String(step)])
+    }
+}

@@ -1,0 +1,92 @@
+import Testing
+import LongLiveTraining
+import LongLiveWorld
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The student stages on a tiny teacher (random weights): the mechanics, determinism and resume;
+/// whether the result is a good model is for `longlive eval`.
+@Suite struct StudentTrainingTests {
+    static func tinyTeacher(seed: UInt64 = 3) -> WorldModelBundle {
+        let c = TeacherTrainerTests.tinyConfig(seed: seed)
+        var tensors: [String: Tensor] = [:]
+        for (k, v) in WanWeights.random(config: c.dit, seed: seed) { tensors["dit." + k] = v }
+        for (k, v) in WordEncoder.initialParameters(c.words, seed: seed + 1) { tensors["text." + k] = v }
+        return WorldModelBundle(kind: "teacher", dit: c.dit, words: c.words, tensors: tensors)
+    }
+
+    static func temporaryFolder() -> String {
+        var template = Array("/tmp/longlive-student-XXXXXX".utf8CString)
+        return String(cString: mkdtemp(&template)!)
+    }
+
+    @Test func distributionMatchingLossHasTheSpecsGradient() {
+        let x = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).requiringGrad("x")
+        let g = Tensor(shape: [2, 3], values: [0.5, -1, 2, 0, 1, -3])
+        let (loss, tape) = Tape.recording { distributionMatchingLoss(x, gradient: g) }
+        // 0.5·mean(g²) and ∂/∂x = g/N, as 0.5·MSE(x, stopgrad(x − g)).
+        #expect(abs(loss.scalars[0] - Float(0.5 * (0.25 + 1 + 4 + 0 + 1 + 9) / 6)) < 1e-6)
+        #expect(tape.gradients(of: loss)[x]!.scalars == g.scalars.map { $0 / 6 })
+    }
+
+    @Test func trajectoriesLandOnTheStudentsLevelsAndRoundTrip() throws {
+        let teacher = try TeacherClipGenerator(bundle: Self.tinyTeacher(), sampler: EulerSampler(steps: 8, guidance: 2))
+        let folder = Self.temporaryFolder()
+        try ODETrajectories.generate(teacher: teacher, count: 3, frames: 3, levels: 4, folder: folder, seed: 5, perShard: 2)
+        let loaded = try ODETrajectories.load(folder: folder)
+        #expect(loaded.count == 3 && loaded[0].states.shape == [5, 3, 48, 16, 16])
+        // Level 0 is the starting noise; the last is the sampler's clean output (bf16 storage).
+        let again = try teacher.latents(prompt: loaded[1].prompt, frames: 3, seed: 5 &+ 1 &* 7919)
+        let stored = loaded[1].states.rows(4..<5).scalars
+        #expect(zip(stored, again.scalars).allSatisfy { abs($0 - $1) <= abs($1) / 100 + 1e-6 })
+        #expect(ODETrajectories.levelSteps(samplerSteps: 32, levels: 4) == [0, 8, 16, 24])
+        // A second call keeps complete shards.
+        try ODETrajectories.generate(teacher: teacher, count: 3, frames: 3, levels: 4, folder: folder, seed: 99, perShard: 2)
+        #expect(try ODETrajectories.load(folder: folder)[0].prompt == loaded[0].prompt)
+    }
+
+    @Test func odeInitialisationFitsItsTrajectoriesAndResumes() throws {
+        let bundle = Self.tinyTeacher()
+        let teacher = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: 4, guidance: 2))
+        let folder = Self.temporaryFolder()
+        try ODETrajectories.generate(teacher: teacher, count: 2, frames: 6, levels: 4, folder: folder, seed: 1)
+        let data = try ODETrajectories.load(folder: folder)
+        var config = ODEInitConfig()
+        config.learningRate = 3e-3; config.warmupSteps = 1
+        let a = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
+        var losses: [Float] = []
+        for _ in 0..<30 { losses.append(try a.trainStep()) }
+        #expect(losses.suffix(5).reduce(0, +) < 0.7 * losses.prefix(5).reduce(0, +), "\(losses)")
+        let b = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
+        for _ in 0..<2 { _ = try b.trainStep() }
+        try b.checkpoint().save(to: folder + "/ckpt")
+        let c = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config, resume: try TrainingCheckpoint.load(from: folder + "/ckpt"))
+        for _ in 0..<2 { _ = try c.trainStep() }
+        let d = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
+        for _ in 0..<4 { _ = try d.trainStep() }
+        #expect(c.parameters["dit.head.head.weight"]!.scalars == d.parameters["dit.head.head.weight"]!.scalars)
+        #expect(c.bundle().kind == "student" && c.bundle().tensors["text.norm.weight"] != nil)
+    }
+
+    @Test func selfForcingStepsUpdateBothNetworksAndResumeExactly() throws {
+        let bundle = Self.tinyTeacher()
+        var config = SelfForcingConfig()
+        config.clipFrames = 6; config.generatorEvery = 2
+        config.generatorLearningRate = 1e-3; config.criticLearningRate = 1e-3
+        let a = try SelfForcingTrainer(teacher: bundle, student: bundle, config: config)
+        let r1 = try a.trainStep(), r2 = try a.trainStep()
+        #expect(r1.generatorLoss == nil && r2.generatorLoss != nil)
+        #expect(r1.criticLoss.isFinite && r2.generatorLoss!.isFinite)
+        #expect(a.generator["dit.blocks.0.ffn.0.weight"]!.scalars != bundle.tensors["dit.blocks.0.ffn.0.weight"]!.scalars)
+        #expect(a.critic["critic.blocks.0.ffn.0.weight"]!.scalars != bundle.tensors["dit.blocks.0.ffn.0.weight"]!.scalars)
+        let folder = Self.temporaryFolder()
+        try a.save(to: folder)
+        let b = try SelfForcingTrainer(teacher: bundle, student: bundle, config: config, resume: try SelfForcingTrainer.load(from: folder))
+        #expect(b.step == 2)
+        _ = try a.trainStep(); _ = try a.trainStep()
+        _ = try b.trainStep(); _ = try b.trainStep()
+        #expect(a.generator["dit.head.head.weight"]!.scalars == b.generator["dit.head.head.weight"]!.scalars)
+        #expect(a.critic["critic.head.head.weight"]!.scalars == b.critic["critic.head.head.weight"]!.scalars)
+    }
+}
