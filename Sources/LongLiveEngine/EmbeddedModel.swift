@@ -1,10 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The model `longlive` runs when no weights are given: 64×64 video through the fixed pixel codec
 /// (48 latent channels, 16×16 latent, 64 tokens per frame), small enough for real time on 2 cores.
 ///
-/// Until trained weights are committed this is a *random* model (fixed seed) with the hashed
-/// stand-in text encoder: the whole streaming algorithm runs for real, the pictures are not meaningful.
+/// The trained student ships in the repository as `models/embedded.safetensors` (a
+/// ``WorldModelBundle`` with its word encoder). When that file cannot be found the random stand-in
+/// (fixed seed, hashed word encoder) runs instead: the whole streaming algorithm runs for real, the
+/// pictures are not meaningful, and `generate` says so.
 public enum EmbeddedModel {
-    /// DiT shape of the embedded model.
+    /// DiT shape of the random stand-in (the trained bundle carries its own configuration).
     public static var config: WanConfig {
         var c = WanConfig()
         c.inDim = 48; c.outDim = 48
@@ -20,14 +26,54 @@ public enum EmbeddedModel {
     public static let codec = PixelCodec(factor: 4)
     /// Seconds ↔ frames for timelines.
     public static let clock = TimelineClock(pixelFPS: Double(fps), temporalStride: 1)
+    /// File name of the trained weights under `models/`.
+    public static let fileName = "embedded.safetensors"
 
-    /// Whether trained weights are built in (false: the random stand-in).
-    public static let isTrained = false
+    /// Where the trained weights are: `$LONGLIVE_EMBEDDED`, `./models/`, or `models/` of the checkout
+    /// the executable was built in (`.build/<config>/longlive` → `../../models`), or next to it.
+    public static func locate() -> String? {
+        if let env = getenv("LONGLIVE_EMBEDDED") { return String(cString: env) }
+        var candidates = ["models/" + fileName]
+        if let exe = executablePath() {
+            let dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.startIndex)])
+            candidates += [dir + "/../../models/" + fileName, dir + "/../../../models/" + fileName, dir + "/" + fileName,
+                           dir + "/../share/longlive/" + fileName]
+        }
+        return candidates.first(where: FileIO.exists)
+    }
 
-    /// Builds the model and its prompt encoder.
+    static func executablePath() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        buf[n] = 0
+        return String(cString: buf)
+    }
+
+    /// Whether trained weights are found.
+    public static var isTrained: Bool { locate() != nil }
+
+    /// Builds the model and its prompt encoder: the trained bundle when found, else the random stand-in.
     public static func load() throws -> (model: WanTransformer, encoder: PromptEncoder) {
+        if let path = locate() {
+            let bundle = try WorldModelBundle.load(path)
+            let (model, words) = try bundle.makeModels()
+            guard model.config.inDim == frameShape[0] else {
+                throw LongLiveError("\(path) is a \(model.config.inDim)-channel model; the embedded pixel codec needs \(frameShape[0]) channels")
+            }
+            return (model, WordPromptEncoder(words))
+        }
         let c = config
         let model = try WanTransformer(source: InMemoryTensors(WanWeights.random(config: c, seed: 0xE3BE_DDED), description: "embedded random model"), config: c)
         return (model, HashedWordEncoder(textDim: c.textDim, maxTokens: c.textLen))
     }
+}
+
+/// The trained word encoder as the engine's prompt encoder. Unknown words are an error that lists
+/// the vocabulary (the embedded model only knows the synthetic world's words).
+public final class WordPromptEncoder: PromptEncoder {
+    public let words: WordEncoder
+    public init(_ words: WordEncoder) { self.words = words }
+    public var textDim: Int { words.config.dim }
+    public func encode(_ prompt: String) throws -> Tensor { try words.encode(prompt) }
 }

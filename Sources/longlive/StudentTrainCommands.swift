@@ -1,0 +1,103 @@
+import ArgumentParser
+import LongLiveEngine
+import LongLiveTraining
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `longlive train ode`: teacher trajectories, then ODE-init regression of the causal student.
+struct TrainODECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ode",
+        abstract: "ODE initialisation of the causal student: sample teacher trajectories, regress the student onto their clean ends.",
+        discussion: "Trajectories go to --trajectories (resumable, shard by shard); checkpoints to OUT/checkpoint; the student to OUT/student.safetensors.")
+
+    @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
+    @Option(help: "Folder of teacher trajectories (generated when missing).") var trajectories = "runs/ode-trajectories"
+    @Option(help: "Trajectories to sample.") var count = 400
+    @Option(help: "Euler steps per trajectory (a multiple of 4).") var samplerSteps = 32
+    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
+    @Option(help: "Output folder.") var out = "runs/ode"
+    @Option(help: "Regression steps.") var steps = 2000
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-4
+    @Option(help: "Steps between checkpoints.") var checkpointEvery = 250
+    @Flag(help: "Continue from OUT/checkpoint.") var resume = false
+    @Option var seed: UInt64 = 0
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let bundle = try WorldModelBundle.load(teacher)
+        let generator = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: samplerSteps, guidance: guidance))
+        let started = monotonicSeconds()
+        try ODETrajectories.generate(teacher: generator, count: count, frames: 12, levels: 4, folder: trajectories, seed: seed &+ 500_000) { done in
+            if done % 10 == 0 || done == count {
+                print("trajectories \(done)/\(count) (\(fmt(monotonicSeconds() - started, 0)) s)")
+            }
+        }
+        var config = ODEInitConfig()
+        config.learningRate = lr; config.seed = seed
+        let ckpt = out + "/checkpoint"
+        let trainer = try ODEInitTrainer(teacher: bundle, trajectories: try ODETrajectories.load(folder: trajectories), config: config,
+                                         resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
+        var recent: [Float] = []
+        let t0 = monotonicSeconds(), first = trainer.step
+        while trainer.step < steps {
+            recent.append(try trainer.trainStep())
+            if recent.count > 50 { recent.removeFirst() }
+            if trainer.step % 25 == 0 || trainer.step == steps {
+                let rate = Double(trainer.step - first) / (monotonicSeconds() - t0)
+                print("ode step \(trainer.step)/\(steps) | x0 loss \(fmt(Double(recent.reduce(0, +) / Float(recent.count)), 5)) | \(fmt(rate, 2)) it/s | ETA \(fmt(Double(steps - trainer.step) / rate, 0)) s")
+            }
+            if trainer.step % checkpointEvery == 0 || trainer.step == steps {
+                try trainer.checkpoint().save(to: ckpt)
+                try trainer.bundle().write(out + "/student.safetensors")
+            }
+        }
+    }
+}
+
+/// `longlive train dmd`: Self-Forcing DMD of the ODE-initialised student against the teacher.
+struct TrainDMDCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dmd",
+        abstract: "Self-Forcing DMD: the student rolls out with its KV cache; teacher and critic scores train it.",
+        discussion: "Checkpoints go to OUT/checkpoint/{generator,critic}; the student (EMA) to OUT/student.safetensors.")
+
+    @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
+    @Option(help: "ODE-initialised student.") var student = "runs/ode/student.safetensors"
+    @Option(help: "Output folder.") var out = "runs/dmd"
+    @Option(help: "Steps (critic updates; the generator every --generator-every).") var steps = 1000
+    @Option(help: "Generator learning rate.") var generatorLR: Float = 2e-5
+    @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
+    @Option(help: "Generator update every N steps.") var generatorEvery = 5
+    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
+    @Option(help: "Steps between checkpoints.") var checkpointEvery = 100
+    @Flag(help: "Continue from OUT/checkpoint.") var resume = false
+    @Option var seed: UInt64 = 0
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var config = SelfForcingConfig()
+        config.generatorLearningRate = generatorLR; config.criticLearningRate = criticLR
+        config.generatorEvery = generatorEvery; config.guidance = guidance; config.seed = seed
+        let ckpt = out + "/checkpoint"
+        let trainer = try SelfForcingTrainer(teacher: try WorldModelBundle.load(teacher), student: try WorldModelBundle.load(student),
+                                             config: config, resume: resume ? SelfForcingTrainer.load(from: ckpt) : nil)
+        var critic: [Float] = [], gen: [Float] = []
+        let t0 = monotonicSeconds(), first = trainer.step
+        while trainer.step < steps {
+            let r = try trainer.trainStep()
+            critic.append(r.criticLoss); if critic.count > 50 { critic.removeFirst() }
+            if let g = r.generatorLoss { gen.append(g); if gen.count > 10 { gen.removeFirst() } }
+            if r.step % 10 == 0 || r.step == steps {
+                let rate = Double(trainer.step - first) / (monotonicSeconds() - t0)
+                let gl = gen.isEmpty ? "–" : fmt(Double(gen.reduce(0, +) / Float(gen.count)), 5)
+                print("dmd step \(r.step)/\(steps) | critic flow loss \(fmt(Double(critic.reduce(0, +) / Float(critic.count)), 4)) | generator DMD loss \(gl) | \(fmt(rate, 2)) it/s | ETA \(fmt(Double(steps - trainer.step) / rate, 0)) s")
+            }
+            if r.step % checkpointEvery == 0 || r.step == steps {
+                try trainer.save(to: ckpt)
+                try trainer.bundle(useEMA: true).write(out + "/student.safetensors")
+            }
+        }
+    }
+}
