@@ -101,3 +101,56 @@ struct TrainDMDCommand: ParsableCommand {
         }
     }
 }
+
+/// `longlive train long`: streaming long tuning with prompt switches and re-cache (LongLive Algorithm 1).
+struct TrainLongCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "long",
+        abstract: "Streaming long tuning: sequences continue from their KV cache, one prompt switch with re-cache each; LoRA or full.",
+        discussion: "Checkpoints (between sequences) go to OUT/checkpoint; the merged student to OUT/student.safetensors and the adapter to OUT/lora.safetensors.")
+
+    @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
+    @Option(help: "Short-tuned student (from `train dmd`).") var student = "runs/dmd/student.safetensors"
+    @Option(help: "Output folder.") var out = "runs/long"
+    @Option(help: "Steps (one call of a sequence each).") var steps = 1000
+    @Option(help: "Longest sequence (frames).") var maxFrames = 48
+    @Option(help: "LoRA rank (0: full fine-tuning).") var loraRank = 16
+    @Option(help: "LoRA alpha.") var loraAlpha: Float = 16
+    @Option(help: "Generator learning rate.") var generatorLR: Float = 1e-4
+    @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
+    @Option(help: "Generator update every N steps.") var generatorEvery = 5
+    @Option(help: "Steps between checkpoints (taken at the next sequence boundary).") var checkpointEvery = 100
+    @Flag(help: "Continue from OUT/checkpoint.") var resume = false
+    @Option var seed: UInt64 = 0
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var config = LongTuningConfig()
+        config.maxFrames = maxFrames; config.loraRank = loraRank > 0 ? loraRank : nil; config.loraAlpha = loraAlpha
+        config.generatorLearningRate = generatorLR; config.criticLearningRate = criticLR; config.generatorEvery = generatorEvery; config.seed = seed
+        let ckpt = out + "/checkpoint"
+        let tuner = try StreamingLongTuner(teacher: try WorldModelBundle.load(teacher), student: try WorldModelBundle.load(student),
+                                           config: config, resume: resume ? StreamingLongTuner.load(from: ckpt) : nil)
+        var critic: [Float] = [], gen: [Float] = []
+        let t0 = monotonicSeconds(), first = tuner.step
+        var lastSave = tuner.step
+        func save() throws {
+            try tuner.save(to: ckpt)
+            try tuner.bundle().write(out + "/student.safetensors")
+            if let a = tuner.adapter() { try SafeTensors.write(out + "/lora.safetensors", tensors: a, metadata: ["format": "peft-lora"]) }
+            lastSave = tuner.step
+        }
+        while tuner.step < steps || !tuner.atSequenceBoundary {
+            let r = try tuner.trainStep()
+            critic.append(r.criticLoss); if critic.count > 50 { critic.removeFirst() }
+            if let g = r.generatorLoss { gen.append(g); if gen.count > 10 { gen.removeFirst() } }
+            if r.step % 10 == 0 {
+                let rate = Double(tuner.step - first) / (monotonicSeconds() - t0)
+                let gl = gen.isEmpty ? "–" : fmt(Double(gen.reduce(0, +) / Float(gen.count)), 5)
+                print("long step \(r.step)/\(steps) | sequence \(r.sequence) frames \(r.startFrame)..<\(r.startFrame + r.frames)\(r.switched ? " (switch)" : "") | critic \(fmt(Double(critic.reduce(0, +) / Float(critic.count)), 4)) | DMD \(gl) | \(fmt(rate, 2)) it/s")
+            }
+            if tuner.atSequenceBoundary && tuner.step - lastSave >= checkpointEvery { try save() }
+        }
+        try save()
+    }
+}

@@ -8,7 +8,7 @@ import LongLiveWorld
 /// `longlive train …`: the training pipelines.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the embedded model's networks.",
-                                                    subcommands: [TrainTeacherCommand.self, TrainODECommand.self, TrainDMDCommand.self])
+                                                    subcommands: [TrainTeacherCommand.self, TrainODECommand.self, TrainDMDCommand.self, TrainLongCommand.self])
 }
 
 /// `longlive train teacher`: the bidirectional flow-matching teacher on the synthetic world.

@@ -89,4 +89,55 @@ import Glibc
         #expect(a.generator["dit.head.head.weight"]!.scalars == b.generator["dit.head.head.weight"]!.scalars)
         #expect(a.critic["critic.head.head.weight"]!.scalars == b.critic["critic.head.head.weight"]!.scalars)
     }
+
+    @Test func trainedLoRAMergesToTheSameFunctionAndLoadsAsAPEFTFile() throws {
+        let bundle = Self.tinyTeacher()
+        let config = bundle.dit
+        var lora = LoRATraining.initial(config, rank: 4, seed: 9)
+        // Non-zero B so the adapter changes the function.
+        for k in lora.keys where k.hasSuffix("lora_B.weight") {
+            lora[k] = Tensor(shape: lora[k]!.shape, values: Philox4x32(seed: 4).normals(stream: UInt64(k.count), count: lora[k]!.count).map { $0 * 0.05 })
+        }
+        var dit: [String: Tensor] = [:]
+        for (k, v) in bundle.tensors where k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v }
+        var attached = try WanWeights.load(from: InMemoryTensors(dit), config: config)
+        try LoRATraining.attach(lora, to: &attached, scale: 8 / 4)
+        let merged = try WanWeights.load(from: InMemoryTensors(try LoRATraining.merged(dit, lora: lora, alpha: 8)), config: config)
+        let x = Philox4x32(seed: 1).normalTensor(shape: [3, 48, 16, 16], stream: 0)
+        let ctx = Philox4x32(seed: 2).normalTensor(shape: [24, 16], stream: 0)
+        func run(_ w: WanWeights) throws -> Tensor {
+            let m = try WanTransformer(config: config, weights: w)
+            return try m.forward(x, timesteps: [500, 500, 500], text: m.crossAttentionCache(context: ctx), attention: .bidirectional)
+        }
+        let a = try run(attached), b = try run(merged), base = try run(try WanWeights.load(from: InMemoryTensors(dit), config: config))
+        #expect(a.relativeError(to: b) < 1e-5)
+        #expect(a.relativeError(to: base) > 1e-3)
+        // The PEFT file is what `generate --lora` reads.
+        let adapter = try LoRAAdapter(source: InMemoryTensors(Dictionary(uniqueKeysWithValues: LoRATraining.peftTensors(lora, alpha: 8))))
+        #expect(adapter.targets.count == 10 * config.numLayers)
+    }
+
+    @Test func longTuningRunsSequencesWithASwitchAndResumesAtSequenceBoundaries() throws {
+        let bundle = Self.tinyTeacher()
+        var config = LongTuningConfig()
+        config.clipFrames = 6; config.newFrames = 3; config.maxFrames = 12; config.generatorEvery = 2
+        config.loraRank = 2; config.generatorLearningRate = 1e-3
+        #expect(config.callsPerSequence == 3)
+        let a = try StreamingLongTuner(teacher: bundle, student: bundle, config: config)
+        var reports: [LongTuningReport] = []
+        for _ in 0..<3 { reports.append(try a.trainStep()) }
+        #expect(reports.map(\.startFrame) == [0, 6, 9] && reports.map(\.frames) == [6, 3, 3])
+        #expect(reports.filter(\.switched).count == 1 && !reports[0].switched)
+        #expect(reports.allSatisfy { $0.sequence == 0 && $0.criticLoss.isFinite })
+        #expect(a.trainable["lora.blocks.0.ffn.0.lora_B.weight"]!.scalars.contains { $0 != 0 })
+        let folder = Self.temporaryFolder()
+        try a.save(to: folder)
+        let b = try StreamingLongTuner(teacher: bundle, student: bundle, config: config, resume: try StreamingLongTuner.load(from: folder))
+        let ra = try a.trainStep(), rb = try b.trainStep()
+        #expect(ra.sequence == 1 && rb.sequence == 1 && ra.startFrame == 0)
+        _ = try a.trainStep(); _ = try b.trainStep()
+        #expect(a.trainable["lora.blocks.0.ffn.0.lora_B.weight"]!.scalars == b.trainable["lora.blocks.0.ffn.0.lora_B.weight"]!.scalars)
+        #expect(throws: LongLiveError.self) { try a.save(to: folder) }
+        #expect(try a.bundle().kind == "student")
+    }
 }

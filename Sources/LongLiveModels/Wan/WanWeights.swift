@@ -1,15 +1,33 @@
+/// A low-rank adapter applied on the fly while training (`y += scale·(x·Aᵀ)·Bᵀ`, A `[r, in]`,
+/// B `[out, r]`), so only A and B receive gradients; merged into the weight for inference.
+public struct LowRankAdapter: Sendable {
+    public var down: Tensor
+    public var up: Tensor
+    public var scale: Float
+
+    public init(down: Tensor, up: Tensor, scale: Float) {
+        self.down = down; self.up = up; self.scale = scale
+    }
+}
+
 /// A linear layer's parameters, PyTorch layout (`weight` is `[out, in]`).
 public struct LinearWeights: Sendable {
     public var weight: Tensor
     public var bias: Tensor?
+    /// A LoRA being trained on this layer (nil at inference: adapters are merged when loaded).
+    public var adapter: LowRankAdapter?
 
     public init(weight: Tensor, bias: Tensor?) {
         self.weight = weight
         self.bias = bias
     }
 
-    /// `x·Wᵀ + b`.
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+    /// `x·Wᵀ + b` (plus the adapter's low-rank term).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = linear(x, weight: weight, bias: bias)
+        guard let a = adapter else { return y }
+        return scaledAdd(y, linear(linear(x, weight: a.down, bias: nil), weight: a.up, bias: nil), scales: [a.scale])
+    }
 }
 
 /// Self- or cross-attention parameters (`q, k, v, o` linears and the full-width QK RMSNorm weights).
