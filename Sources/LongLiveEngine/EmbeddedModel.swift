@@ -24,10 +24,27 @@ public enum EmbeddedModel {
     /// Whether trained weights are built in (false: the random stand-in).
     public static let isTrained = false
 
-    /// Builds the model and its prompt encoder.
-    public static func load() throws -> (model: WanTransformer, encoder: PromptEncoder) {
+    /// The built-in weights under their official names (today the random stand-in).
+    public static func weights() -> TensorSource {
+        InMemoryTensors(WanWeights.random(config: config, seed: 0xE3BE_DDED), description: "embedded random model")
+    }
+
+    /// `__metadata__` key/value that marks a checkpoint as the embedded model's weights (e.g. from
+    /// `longlive quantize` without --weights), so `generate --weights FILE` runs it with the
+    /// embedded model's codec and text encoder.
+    public static let metadataKey = "longlive_model"
+    public static let metadataValue = "embedded"
+
+    /// Whether `path` is a safetensors file written for the embedded model.
+    public static func isEmbeddedModelFile(_ path: String) -> Bool {
+        guard path.hasSuffix(".safetensors"), let f = try? SafeTensorsFile(path: path) else { return false }
+        return f.metadata[metadataKey] == metadataValue
+    }
+
+    /// Builds the model (from `source`, e.g. a quantised file, or the built-in weights) and its prompt encoder.
+    public static func load(source: TensorSource? = nil) throws -> (model: WanTransformer, encoder: PromptEncoder) {
         let c = config
-        let model = try WanTransformer(source: InMemoryTensors(WanWeights.random(config: c, seed: 0xE3BE_DDED), description: "embedded random model"), config: c)
+        let model = try WanTransformer(source: source ?? weights(), config: c)
         return (model, HashedWordEncoder(textDim: c.textDim, maxTokens: c.textLen))
     }
 }

@@ -18,5 +18,6 @@ struct LongLive: AsyncParsableCommand {
         BenchCommand.self,
         TrainCommand.self,
         ConvertCommand.self,
+        QuantizeCommand.self,
     ]
 }
