@@ -5,7 +5,7 @@ import LongLiveEngine
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (figures for docs/benchmarks.md).",
-        subcommands: [BenchEngineCommand.self, BenchGemmCommand.self, BenchMemoryCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchGemmCommand.self, BenchMemoryCommand.self, BenchQuantCommand.self])
 }
 
 /// `longlive bench engine`: the streaming engine on random weights of any size.

@@ -24,6 +24,9 @@ public enum QuantizedKernel: String, Sendable, CaseIterable {
     /// The default: measured fastest on this project's CPU shapes (docs/benchmarks.md, "INT8").
     public static var preferred: QuantizedKernel { .int8 }
 
+    /// Whether the int8 kernel runs on AVX-512 VNNI here (at the default SIMD level).
+    public static var int8UsesVNNI: Bool { ll_quant_gemm_path() == 2 }
+
     /// Parses a kernel name; the error lists the names.
     public static func parse(_ name: String) throws -> QuantizedKernel {
         guard let k = QuantizedKernel(rawValue: name) else {
