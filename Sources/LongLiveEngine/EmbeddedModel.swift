@@ -53,18 +53,44 @@ public enum EmbeddedModel {
     /// Whether trained weights are found.
     public static var isTrained: Bool { locate() != nil }
 
-    /// Builds the model and its prompt encoder: the trained bundle when found, else the random stand-in.
-    public static func load() throws -> (model: WanTransformer, encoder: PromptEncoder) {
+    /// The built-in DiT weights under their official names with their configuration: the trained
+    /// student's when found, else the random stand-in.
+    public static func weights() throws -> (source: TensorSource, config: WanConfig) {
         if let path = locate() {
             let bundle = try WorldModelBundle.load(path)
-            let (model, words) = try bundle.makeModels()
-            guard model.config.inDim == frameShape[0] else {
-                throw LongLiveError("\(path) is a \(model.config.inDim)-channel model; the embedded pixel codec needs \(frameShape[0]) channels")
+            var dit: [String: Tensor] = [:]
+            for (k, v) in bundle.tensors where k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v }
+            return (InMemoryTensors(dit, description: path), bundle.dit)
+        }
+        return (InMemoryTensors(WanWeights.random(config: config, seed: 0xE3BE_DDED), description: "embedded random model"), config)
+    }
+
+    /// `__metadata__` key/value that marks a checkpoint as the embedded model's weights (e.g. from
+    /// `longlive quantize` without --weights), so `generate --weights FILE` runs it with the
+    /// embedded model's codec and text encoder.
+    public static let metadataKey = "longlive_model"
+    public static let metadataValue = "embedded"
+
+    /// Whether `path` is a safetensors file written for the embedded model.
+    public static func isEmbeddedModelFile(_ path: String) -> Bool {
+        guard path.hasSuffix(".safetensors"), let f = try? SafeTensorsFile(path: path) else { return false }
+        return f.metadata[metadataKey] == metadataValue
+    }
+
+    /// Builds the model and its prompt encoder: the trained bundle when found (else the random
+    /// stand-in with the hashed word encoder); `source` replaces the DiT weights (e.g. a quantised file).
+    public static func load(source: TensorSource? = nil) throws -> (model: WanTransformer, encoder: PromptEncoder) {
+        if let path = locate() {
+            let bundle = try WorldModelBundle.load(path)
+            let (trained, words) = try bundle.makeModels()
+            guard trained.config.inDim == frameShape[0] else {
+                throw LongLiveError("\(path) is a \(trained.config.inDim)-channel model; the embedded pixel codec needs \(frameShape[0]) channels")
             }
+            let model = try source.map { try WanTransformer(source: $0, config: bundle.dit) } ?? trained
             return (model, WordPromptEncoder(words))
         }
         let c = config
-        let model = try WanTransformer(source: InMemoryTensors(WanWeights.random(config: c, seed: 0xE3BE_DDED), description: "embedded random model"), config: c)
+        let model = try WanTransformer(source: source ?? weights().source, config: c)
         return (model, HashedWordEncoder(textDim: c.textDim, maxTokens: c.textLen))
     }
 }

@@ -5,7 +5,7 @@ import LongLiveEngine
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (figures for docs/benchmarks.md).",
-        subcommands: [BenchEngineCommand.self, BenchGemmCommand.self, BenchMemoryCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchGemmCommand.self, BenchMemoryCommand.self, BenchQuantCommand.self])
 }
 
 /// `longlive bench engine`: the streaming engine on random weights of any size.
@@ -31,6 +31,8 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Timed steady-state forwards after the run.") var forwards: Int = 2
     @Option(help: "Seed of the random weights and noise.") var seed: UInt64 = 0
     @Flag(help: "Print where the steady-state forward's time goes.") var profile = false
+    @Option(help: "Quantise the block linears to int8: w8a16-q8_0 or w8a16-channel.") var quantize: String?
+    @Option(help: "Int8 kernel with --quantize: int8 or sgemm.") var int8Kernel: String?
 
     func modelConfig() throws -> WanConfig {
         var c: WanConfig
@@ -66,7 +68,12 @@ struct BenchEngineCommand: ParsableCommand {
         print("stream: latent \(latentHeight)×\(latentWidth) (\(tpf) tokens/frame), chunk \(chunk), window \(window), sink \(sink), \(chunks) chunks")
 
         let t0 = monotonicSeconds()
-        let model = try WanTransformer(source: InMemoryTensors(WanWeights.random(config: c, seed: seed)), config: c)
+        var model = try WanTransformer(source: InMemoryTensors(WanWeights.random(config: c, seed: seed)), config: c)
+        if let q = quantize {
+            if let k = int8Kernel { QuantizedKernel.current = try QuantizedKernel.parse(k) }
+            model = try WanTransformer(config: c, weights: model.weights.quantized(QuantScheme.parse(q)))
+            print("block linears quantised: \(q), kernel \(QuantizedKernel.current.rawValue), \(mib(model.weights.blockLinearWeightBytes))")
+        }
         print("weights ready in \(fmt(monotonicSeconds() - t0, 1)) s, RSS \(mib(MachineProbe.currentRSS()))")
         var settings = GenerationSettings()
         settings.chunkFrames = chunk

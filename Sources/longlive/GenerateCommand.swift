@@ -31,6 +31,10 @@ struct GenerateCommand: ParsableCommand {
     var config: String?
     @Option(help: "Weights in memory: f32 (widened once at load, fastest) or stored (bf16/f16 stay 16-bit, half the memory, widened per use).")
     var weightsPrecision: String = "f32"
+    @Option(help: "Quantise the DiT's block linears in memory after loading: w8a16-q8_0 or w8a16-channel (a checkpoint from `longlive quantize` loads quantised without this).")
+    var quantize: String?
+    @Option(help: "Int8 linear kernel: int8 (activations quantised per block, VNNI) or sgemm (weights dequantised per tile, exact W8A16).")
+    var int8Kernel: String?
     @Option(help: "Prompt text (a single-prompt video).")
     var prompt: String?
     @Option(help: "Prompt file: a timeline (`0s: …`), JSONL (`{\"prompts\": [...]}`) or one prompt per line.")
@@ -88,14 +92,18 @@ struct GenerateCommand: ParsableCommand {
         overrides.t5 = t5
         overrides.tokenizer = tokenizer
         let files = try ModelFiles.resolve(model: self.model, longlive: longlive, overrides: overrides)
-        let embedded = files.dit == nil
+        // The embedded model's own weights in a file (e.g. quantised by `longlive quantize`).
+        let embeddedFile = files.dit.flatMap { EmbeddedModel.isEmbeddedModelFile($0) ? $0 : nil }
+        let embedded = files.dit == nil || embeddedFile != nil
+        if let k = int8Kernel { QuantizedKernel.current = try QuantizedKernel.parse(k) }
+        let scheme = try quantize.map(QuantScheme.parse)
         guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
             throw LongLiveError("--weights-precision \(weightsPrecision) is not f32 or stored")
         }
         var model: WanTransformer!
         var encoder: PromptEncoder?
         if embedded {
-            let loaded = try EmbeddedModel.load()
+            let loaded = try EmbeddedModel.load(source: embeddedFile.map { try CheckpointTensors.open(path: $0) })
             model = loaded.model
             encoder = loaded.encoder
         } else if promptEmbeddings == nil {
@@ -164,6 +172,7 @@ struct GenerateCommand: ParsableCommand {
             progress.note("encoded \(timeline.segments.count) prompt(s) with umT5 in \(fmt(monotonicSeconds() - t0, 1)) s")
         }
         if model == nil { model = try files.loadTransformer(residency: residency, loraAlpha: loraAlpha) }
+        if let scheme { model = try WanTransformer(config: model.config, weights: model.weights.quantized(scheme)) }
         if frameShape[0] == 0 { frameShape[0] = model.config.inDim }
 
         // Length.
@@ -203,6 +212,9 @@ struct GenerateCommand: ParsableCommand {
         let stop = InterruptFlag.install()
         let progress = Progress(total: total, chunk: chunk, pixelFramesPerLatent: embedded ? 1 : 4)
         progress.note("model: \(embedded ? "embedded\(EmbeddedModel.isTrained ? "" : " (random weights: no trained model is built in yet)")" : files.dit! + (files.lora.map { " + LoRA " + $0 } ?? "")) — \(model.config)")
+        if let q = model.weights.blocks.first?.ffn0.quantized {
+            progress.note("int8 block linears: \(q.scheme.rawValue), kernel \(QuantizedKernel.current.rawValue)\(embeddedFile.map { " (from " + $0 + ")" } ?? "")")
+        }
         progress.note("\(total) latent frames in \(total / chunk) chunks, window \(window), sink \(sink), \(policy.rawValue), seed \(replayNoise == nil ? "\(seed)" : "replayed noise") → \(output)")
         var latents: [Tensor] = []
         var segment = -1

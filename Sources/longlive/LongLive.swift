@@ -19,5 +19,6 @@ struct LongLive: AsyncParsableCommand {
         TrainCommand.self,
         TeacherCommand.self,
         ConvertCommand.self,
+        QuantizeCommand.self,
     ]
 }

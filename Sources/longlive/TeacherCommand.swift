@@ -8,7 +8,7 @@ import LongLiveWorld
 struct TeacherCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "teacher", abstract: "Export, sample and evaluate the many-step teacher model.",
-        subcommands: [Export.self, Sample.self, Evaluate.self])
+        subcommands: [Export.self, Sample.self, Evaluate.self, Probe.self])
 
     /// Sampling options shared by `sample` and `eval`.
     struct SamplingOptions: ParsableArguments {
@@ -117,6 +117,47 @@ struct TeacherCommand: ParsableCommand {
                 guard !values.isEmpty else { continue }
                 let ci = MeanInterval(values)
                 print("\(key): \(fmt(ci.mean, 3)) ± \(fmt(ci.halfWidth, 3)) (95 % CI, n = \(values.count))")
+            }
+        }
+    }
+}
+
+extension TeacherCommand {
+    struct Probe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Denoising error of the teacher on world clips per noise level (x0 predicted from x_t, relative RMS error).")
+        @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
+        @Option(help: "Clips to average.") var clips = 4
+        @Option(help: "Use held-out scenes instead of training ones.") var split = "training"
+
+        func run() throws {
+            let bundle = try WorldModelBundle.load(teacher)
+            let (model, words) = try bundle.makeModels()
+            guard let s = DataSplit(rawValue: split) else { throw ValidationError("--split: all, training or heldout") }
+            let data = WorldDataset(split: s)
+            print("sigma | x0 error (cond) | x0 error (uncond) | error of x_t itself")
+            for sigma: Float in [0.05, 0.2, 0.4, 0.6, 0.8, 0.95] {
+                var ec = 0.0, eu = 0.0, en = 0.0
+                for i in 0..<clips {
+                    let clip = data.clip(seed: 90_000 + UInt64(i), frames: 12)
+                    let pixels = Tensor(shape: clip.frames.shape, values: clip.frames.scalars.map { ($0 + 1) / 2 })
+                    let x0 = try EmbeddedModel.codec.encode(pixels)
+                    let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 1)
+                    let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
+                    let ts = [Float](repeating: sigma * 1000, count: 12)
+                    let vc = try model.forward(xt, timesteps: ts, text: model.crossAttentionCache(context: words.encode(clip.prompt)), attention: .bidirectional)
+                    let vu = try model.forward(xt, timesteps: ts, text: model.crossAttentionCache(context: Tensor(zeros: [words.config.maxTokens, words.config.dim])), attention: .bidirectional)
+                    let norm = Double(x0.scalars.reduce(0) { $0 + $1 * $1 })
+                    func err(_ v: Tensor) -> Double {
+                        var e = 0.0
+                        for j in 0..<x0.count { let d = Double(xt.scalars[j] - sigma * v.scalars[j] - x0.scalars[j]); e += d * d }
+                        return (e / norm).squareRoot()
+                    }
+                    ec += err(vc); eu += err(vu)
+                    en += (zip(xt.scalars, x0.scalars).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / norm).squareRoot()
+                }
+                let c = Double(clips)
+                print("\(sigma) | \(fmt(ec / c, 4)) | \(fmt(eu / c, 4)) | \(fmt(en / c, 4))")
             }
         }
     }

@@ -30,4 +30,27 @@ void ll_gelu_tanh_backward(const float *x, const float *g, float *out, long n);
 /// Softmax backward in place over dp, per row: dp = scale * p * (dp - sum(dp * p)).
 void ll_softmax_backward_rows(const float *p, float *dp, long rows, long cols, long ld, float scale);
 
+// ---- int8 weights (quant.c); blocks of 32 along the input dimension ----
+#include <stdint.h>
+/// Which int8 GEMM path runs under the current limit: 2 AVX-512 VNNI, 1 AVX2, 0 portable.
+int ll_quant_gemm_path(void);
+/// IEEE half bit patterns to float.
+void ll_f16_to_f32(const uint16_t *src, float *dst, long n);
+/// out[r][i] = w[r][i] * scales[r * srow + (i / 32) * sblock] for `rows` rows of k (k % 32 == 0).
+void ll_q8_dequant_rows(const int8_t *w, const float *scales, long srow, long sblock,
+                        long rows, long k, float *out);
+/// Quantises rows [row_begin, row_end) of x (`rows` real rows of k; rows past `rows` pad the last
+/// group of 16) to int8 blocks of 32 in the packed, +128-offset layout read by ll_q8_gemm.
+/// xq holds ceil(rows/16)·16·k bytes, xs ceil(rows/16)·(k/32)·16 floats.
+void ll_q8_quantize_rows(const float *x, long rows, long k, long row_begin, long row_end,
+                         uint8_t *xq, float *xs);
+/// Per-call weight preparation for outputs [o0, o1): ws[o][b] = scales[o*srow + b*sblock],
+/// corr[o][b] = -128 · Σ w[o][32b ..< 32b+32].
+void ll_q8_gemm_prepare(const int8_t *w, const float *scales, long srow, long sblock,
+                        long o0, long o1, long k, float *ws, int32_t *corr);
+/// y[r][o] = bias[o] + Σ_b xs(r,b)·ws[o][b]·Σ_{j∈b} x(r,j)·w[o][j] for all rows and o in [o0, o1).
+void ll_q8_gemm(const uint8_t *xq, const float *xs, long rows, long k,
+                const int8_t *w, const float *ws, const int32_t *corr, long o0, long o1,
+                const float *bias, float *y, long ldy);
+
 #endif

@@ -37,6 +37,9 @@ public final class LoRAMergedTensors: TensorSource {
     public func tensor(named name: String) throws -> Tensor? {
         guard let layer = adapter.layers[name] else { return try base.tensor(named: name) }
         guard let w = try base.tensor(named: name) else { return nil }
+        if w.dtype == .int8 {
+            throw LongLiveError("\(base.sourceDescription): \(name) is int8 (a quantised checkpoint); a LoRA must be merged before quantising: longlive quantize --weights FLOAT_WEIGHTS --lora LORA --scheme … -o OUT")
+        }
         guard w.dtype.isFloatingPoint else {
             throw LongLiveError("\(base.sourceDescription): \(name) has dtype \(w.dtype.rawValue); LoRA merges need a float weight")
         }

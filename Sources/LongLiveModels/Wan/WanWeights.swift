@@ -12,19 +12,29 @@ public struct LowRankAdapter: Sendable {
 
 /// A linear layer's parameters, PyTorch layout (`weight` is `[out, in]`).
 public struct LinearWeights: Sendable {
+    /// The float weight, or for a quantised layer its int8 values (`quantized.data`, same shape).
     public var weight: Tensor
     public var bias: Tensor?
     /// A LoRA being trained on this layer (nil at inference: adapters are merged when loaded).
     public var adapter: LowRankAdapter?
+    /// The int8 form, when this layer is quantised (see WanQuantization.swift); used instead of `weight`.
+    public var quantized: QuantizedMatrix?
 
     public init(weight: Tensor, bias: Tensor?) {
         self.weight = weight
         self.bias = bias
     }
 
-    /// `x·Wᵀ + b` (plus the adapter's low-rank term).
+    /// A quantised layer (inference only: int8 weights are not trained).
+    public init(quantized: QuantizedMatrix, bias: Tensor?) {
+        self.weight = quantized.data
+        self.bias = bias
+        self.quantized = quantized
+    }
+
+    /// `x·Wᵀ + b` (int8 when quantised; plus the low-rank term of an adapter being trained).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = linear(x, weight: weight, bias: bias)
+        let y = quantized.map { quantizedLinear(x, weight: $0, bias: bias) } ?? linear(x, weight: weight, bias: bias)
         guard let a = adapter else { return y }
         return scaledAdd(y, linear(linear(x, weight: a.down, bias: nil), weight: a.up, bias: nil), scales: [a.scale])
     }
@@ -104,14 +114,26 @@ public struct WanWeights: Sendable {
     public static func load(from source: TensorSource, config: WanConfig, residency: Residency = .float32) throws -> WanWeights {
         let expected = WanWeights.expectedShapes(config)
         var t: [String: Tensor] = [:]
+        var quantized: [String: QuantizedMatrix] = [:]
+        let recorded = try recordedScheme(of: source)
         var missing: [String] = []
         for (name, shape) in expected {
             guard let x = try source.tensor(named: name) else { missing.append(name); continue }
             guard x.shape == shape else {
                 throw LongLiveError("tensor \(name) in \(source.sourceDescription) has shape \(x.shape), expected \(shape) for \(config); check that --config matches the weights")
             }
+            // A quantised checkpoint: int8 block linears (with their scales) load as they are.
+            if isQuantizableLinearWeight(name) {
+                if x.dtype == .int8 {
+                    quantized[name] = try loadQuantized(name, data: x, from: source, recorded: recorded)
+                    continue
+                }
+                if try source.shape(of: name + QuantScheme.scaleSuffix) != nil {
+                    throw LongLiveError("\(source.sourceDescription) has a scale tensor \(name)\(QuantScheme.scaleSuffix) but \(name) is \(x.dtype.rawValue), not int8; the file mixes float and quantised weights: re-run `longlive quantize` on the float weights")
+                }
+            }
             guard x.dtype.isFloatingPoint else {
-                throw LongLiveError("tensor \(name) in \(source.sourceDescription) has dtype \(x.dtype.rawValue); expected a float type")
+                throw LongLiveError("tensor \(name) in \(source.sourceDescription) has dtype \(x.dtype.rawValue); expected a float type (only the block linears may be int8)")
             }
             t[name] = residency == .float32 || x.dtype == .float64 ? x.float32() : x
         }
@@ -120,7 +142,8 @@ public struct WanWeights: Sendable {
             throw LongLiveError("\(missing.count) tensor(s) missing from \(source.sourceDescription) for \(config): \(shown)\(missing.count > 5 ? ", …" : ""). Are these the DiT weights of a Wan2.1 T2V model with this configuration?")
         }
         func lin(_ p: String, bias: Bool = true) -> LinearWeights {
-            LinearWeights(weight: t[p + ".weight"]!, bias: bias ? t[p + ".bias"]! : nil)
+            if let q = quantized[p + ".weight"] { return LinearWeights(quantized: q, bias: bias ? t[p + ".bias"]! : nil) }
+            return LinearWeights(weight: t[p + ".weight"]!, bias: bias ? t[p + ".bias"]! : nil)
         }
         func attn(_ p: String) -> AttentionWeights {
             AttentionWeights(q: lin(p + ".q"), k: lin(p + ".k"), v: lin(p + ".v"), o: lin(p + ".o"),
