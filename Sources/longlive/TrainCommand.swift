@@ -30,12 +30,13 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
+    @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
     func config() -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads)
-        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed
+        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation
         return c
     }
 
@@ -56,7 +57,7 @@ struct TrainTeacherCommand: ParsableCommand {
             if r.step % 10 == 0 || r.step == steps {
                 let secs = recent.reduce(0) { $0 + $1.seconds }
                 let flops = recent.reduce(0) { $0 + $1.flops }
-                let tokens = Double(recent.count * trainer.config.clipFrames * (trainer.config.width / 8) * (trainer.config.height / 8))
+                let tokens = Double(recent.count * trainer.config.accumulation * trainer.config.clipFrames * (trainer.config.width / 8) * (trainer.config.height / 8))
                 let eta = (monotonicSeconds() - started) / Double(trainer.step - first) * Double(steps - trainer.step)
                 let loss = recent.reduce(0) { $0 + $1.loss } / Float(recent.count)
                 let ph = recent.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.phases.data, $0.1 + $1.phases.forward, $0.2 + $1.phases.backward, $0.3 + $1.phases.optimizer) }

@@ -1,5 +1,5 @@
 import Testing
-import LongLiveTraining
+@testable import LongLiveTraining
 import LongLiveWorld
 #if canImport(Glibc)
 import Glibc
@@ -41,5 +41,27 @@ import Glibc
         let first = losses.prefix(15).reduce(0, +) / 15, last = losses.suffix(15).reduce(0, +) / 15
         #expect(last < 0.8 * first, "mean loss \(first) → \(last)")
         #expect(losses.allSatisfy { $0.isFinite })
+    }
+
+    @Test func gradientAccumulationAveragesMicroBatches() throws {
+        var c = Self.tinyConfig(seed: 5)
+        c.accumulation = 3
+        let t = try TeacherTrainer(config: c)
+        var leaves: [String: Tensor] = [:]
+        for (k, v) in t.parameters { leaves[k] = v.requiringGrad(k) }
+        let (model, words) = try t.models(leaves)
+        let micro = try (0..<3).map { try t.microStep(n: 1, micro: $0, model: model, words: words, leaves: leaves) }
+        // Different clips (or noise levels) per micro-batch.
+        #expect(micro[0].1["dit.head.head.weight"]!.scalars != micro[1].1["dit.head.head.weight"]!.scalars)
+        var avg: [String: Tensor] = [:]
+        for m in micro { accumulate(&avg, m.1, scale: 1.0 / 3) }
+        let w = "dit.blocks.0.ffn.0.weight"
+        let expected = zip(zip(micro[0].1[w]!.scalars, micro[1].1[w]!.scalars), micro[2].1[w]!.scalars).map { ($0.0 + $0.1 + $1) / 3 }
+        #expect(zip(avg[w]!.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+        let report = try t.trainStep()
+        #expect(abs(report.loss - micro.map(\.0).reduce(0, +) / 3) < 1e-6)
+        // Micro-batch 0 is the clip of a run without accumulation.
+        let single = try TeacherTrainer(config: Self.tinyConfig(seed: 5))
+        #expect(try single.trainStep().loss == micro[0].0)
     }
 }

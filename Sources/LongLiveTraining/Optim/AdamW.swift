@@ -102,3 +102,19 @@ public func clipGradientNorm(_ gradients: inout [String: Tensor], maxNorm: Float
     }
     return norm
 }
+
+/// Gradient accumulation: `total[k] += scale·g[k]` for every gradient (absent entries start at zero).
+public func accumulate(_ total: inout [String: Tensor], _ gradients: [String: Tensor], scale: Float) {
+    for (k, g) in gradients {
+        if var t = total.removeValue(forKey: k) {
+            let gp = g.floatPointer
+            t.withMutableFloats { p in for i in 0..<p.count { p[i] += scale * gp[i] } }
+            withExtendedLifetime(g) {}
+            total[k] = t
+        } else {
+            let gp = g.floatPointer
+            total[k] = Tensor(uninitialized: g.shape) { o in for i in 0..<o.count { o[i] = scale * gp[i] } }
+            withExtendedLifetime(g) {}
+        }
+    }
+}

@@ -21,6 +21,8 @@ public struct TeacherConfig: Sendable {
     /// below σ ≈ 0.2, and a small model then cannot remove the last noise of a sample (measured by
     /// `longlive teacher probe`: at σ = 0.05 the x0 error stayed at the input's own).
     public var uniformSigmaShare: Float = 0.5
+    /// Clips per optimiser step (gradient accumulation; their gradients are averaged).
+    public var accumulation = 1
     public var seed: UInt64 = 0
 
     public init(dit: WanConfig, words: WordEncoder.Config) {
@@ -99,27 +101,57 @@ public final class TeacherTrainer {
         return (model, try WordEncoder(config: config.words, parameters: text))
     }
 
-    /// One training step on the clip the (seed, step) pair selects.
+    /// One optimiser step on the `accumulation` clips the (seed, step) pair selects (gradients averaged).
     public func trainStep() throws -> TeacherStepReport {
         let started = monotonicSeconds()
         let n = optimizer.step + 1
-        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ UInt64(n), frames: config.clipFrames)
-        let pixels = Tensor(uninitialized: clip.frames.shape) { o in clip.frames.withFloats { s in for i in 0..<s.count { o[i] = (s[i] + 1) / 2 } } }
-        let x0 = try codec.encode(pixels)
-        // Per-step randomness: timestep index, text dropout, noise.
-        let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
-        let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0xD1CE, 0)
-        let uniform = Float(u.2 % 10_000) / 10_000 < config.uniformSigmaShare
-        let sigma = uniform ? max(1e-3, Float(u.3 >> 8) / Float(1 << 24)) : schedule.sigmas[Int(u.0 % 1000)]
-        let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
-        let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | UInt64(n))
-        let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
-        let target = Tensor(shape: x0.shape, values: zip(eps.scalars, x0.scalars).map { $0 - $1 })
-
-        let tData = monotonicSeconds()
         var leaves: [String: Tensor] = [:]
         for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
         let (model, words) = try models(leaves)
+        var g: [String: Tensor] = [:]
+        var lossSum: Float = 0
+        var phases = (data: 0.0, forward: 0.0, backward: 0.0, optimizer: 0.0)
+        let micro = max(1, config.accumulation)
+        for j in 0..<micro {
+            let (loss, grads, p) = try microStep(n: n, micro: j, model: model, words: words, leaves: leaves)
+            lossSum += loss
+            phases.data += p.data; phases.forward += p.forward; phases.backward += p.backward
+            accumulate(&g, grads, scale: 1 / Float(micro))
+        }
+        let tOptimizer = monotonicSeconds()
+        let prof = Profiler.shared
+        let norm = prof.measure("optimizer: clip") { clipGradientNorm(&g, maxNorm: config.gradientClip) }
+        optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: n)
+        parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
+        prof.measure("optimizer: ema") { ema.update(parameters) }
+        let tokens = config.clipFrames * (config.height / 8) * (config.width / 8)
+        let end = monotonicSeconds()
+        phases.optimizer = end - tOptimizer
+        var report = TeacherStepReport(step: n, loss: lossSum / Float(micro), gradientNorm: norm, seconds: end - started,
+                                       flops: Double(micro) * 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
+        report.phases = phases
+        return report
+    }
+
+    /// Forward and backward of one clip: micro-batch `micro` of step `n` (micro-batch 0 is the clip
+    /// a run without accumulation trains on, so both kinds of run share their first clip per step).
+    func microStep(n: Int, micro: Int, model: WanTransformer, words: WordEncoder, leaves: [String: Tensor])
+        throws -> (Float, [String: Tensor], (data: Double, forward: Double, backward: Double)) {
+        let started = monotonicSeconds()
+        let key = micro == 0 ? UInt64(n) : UInt64(n) | UInt64(micro) << 48
+        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: config.clipFrames)
+        let pixels = Tensor(uninitialized: clip.frames.shape) { o in clip.frames.withFloats { s in for i in 0..<s.count { o[i] = (s[i] + 1) / 2 } } }
+        let x0 = try codec.encode(pixels)
+        // Per-clip randomness: timestep, text dropout, noise.
+        let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
+        let u = rng.block(UInt32(truncatingIfNeeded: key), UInt32(truncatingIfNeeded: key >> 32), 0xD1CE, 0)
+        let uniform = Float(u.2 % 10_000) / 10_000 < config.uniformSigmaShare
+        let sigma = uniform ? max(1e-3, Float(u.3 >> 8) / Float(1 << 24)) : schedule.sigmas[Int(u.0 % 1000)]
+        let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
+        let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | key)
+        let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
+        let target = Tensor(shape: x0.shape, values: zip(eps.scalars, x0.scalars).map { $0 - $1 })
+        let tData = monotonicSeconds()
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
             let cross = try model.crossAttentionCache(context: text)
@@ -128,20 +160,9 @@ public final class TeacherTrainer {
         }
         let tForward = monotonicSeconds()
         let grads = tape.gradients(of: loss)
-        let tBackward = monotonicSeconds()
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
-        let prof = Profiler.shared
-        let norm = prof.measure("optimizer: clip") { clipGradientNorm(&g, maxNorm: config.gradientClip) }
-        optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: n)
-        parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
-        prof.measure("optimizer: ema") { ema.update(parameters) }
-        let tokens = x0.shape[0] * (x0.shape[2] / 2) * (x0.shape[3] / 2)
-        let end = monotonicSeconds()
-        var report = TeacherStepReport(step: n, loss: loss.scalars[0], gradientNorm: norm, seconds: end - started,
-                                       flops: 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
-        report.phases = (tData - started, tForward - tData, tBackward - tForward, end - tBackward)
-        return report
+        return (loss.scalars[0], g, (tData - started, tForward - tData, monotonicSeconds() - tForward))
     }
 
     /// The run's state for ``TrainingCheckpoint``.
