@@ -37,6 +37,8 @@ struct TeacherCommand: ParsableCommand {
         @Flag(help: "Export the raw weights instead of their EMA.") var raw = false
         @Flag(help: "Store matrices as bfloat16 (half the size).") var bf16 = false
         @Option(help: "Provenance note stored in the file (repeatable KEY=VALUE).") var note: [String] = []
+        @Option(help: "Also write the raw (non-EMA) weights here, bf16: with the EMA file, what `train teacher --warm-start` continues from.")
+        var rawOut: String?
         @OptionGroup var shape: TeacherShapeOptions
 
         func run() throws {
@@ -51,6 +53,11 @@ struct TeacherCommand: ParsableCommand {
             let bundle = WorldModelBundle(kind: "teacher", dit: config.dit, words: config.words, tensors: source, notes: notes)
             _ = try bundle.makeModels()  // every tensor present with the right shape before anything is written
             try bundle.write(output, storage: bf16 ? .bfloat16 : .float32)
+            if let rawOut {
+                try WorldModelBundle(kind: "teacher-raw", dit: config.dit, words: config.words, tensors: ckpt.weights, notes: notes)
+                    .write(rawOut, storage: .bfloat16)
+                print("wrote \(rawOut): raw weights of step \(ckpt.step) (bf16)")
+            }
             print("wrote \(output): \(raw ? "raw" : "EMA") weights of step \(ckpt.step), \(source.values.reduce(0) { $0 + $1.count }) parameters")
         }
     }

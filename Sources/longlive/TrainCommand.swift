@@ -21,6 +21,8 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
+    @Option(help: "Warm start from a teacher file (its EMA) ...") var warmStart: String?
+    @Option(help: "... and the raw weights exported next to it (`teacher export --raw-out`); the optimiser restarts.") var warmStartRaw: String?
     @Option(help: "Steps between checkpoints.") var checkpointEvery: Int = 200
     @Option var seed: UInt64 = 0
     @Option(help: "DiT width.") var dim: Int = 256
@@ -44,7 +46,15 @@ struct TrainTeacherCommand: ParsableCommand {
         // Progress lines must reach a log file as they happen, not when the buffer fills.
         setvbuf(stdout, nil, _IOLBF, 0)
         let ckpt = out + "/checkpoint"
-        let trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
+        let trainer: TeacherTrainer
+        if let warmStart, !resume {
+            guard let warmStartRaw else { throw ValidationError("--warm-start needs --warm-start-raw (the raw weights written by `teacher export --raw-out`)") }
+            let ema = try WorldModelBundle.load(warmStart), raw = try WorldModelBundle.load(warmStartRaw)
+            guard let step = raw.notes["step"].flatMap(Int.init) else { throw LongLiveError("\(warmStartRaw) records no training step") }
+            trainer = try TeacherTrainer(config: config(), warmStart: raw.tensors, ema: ema.tensors, step: step)
+        } else {
+            trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
+        }
         let sgemm = MachineProbe.sgemmGFLOPs(m: 2048, n: 2048, k: 2048)
         print("teacher: \(trainer.config.dit), word encoder \(trainer.config.words.layers)×\(trainer.config.words.dim); from step \(trainer.step) to \(steps); sgemm \(fmt(sgemm, 1)) GFLOP/s")
         let started = monotonicSeconds()

@@ -64,4 +64,17 @@ import Glibc
         let single = try TeacherTrainer(config: Self.tinyConfig(seed: 5))
         #expect(try single.trainStep().loss == micro[0].0)
     }
+
+    @Test func warmStartContinuesTheDataAndWeights() throws {
+        let a = try TeacherTrainer(config: Self.tinyConfig(seed: 8))
+        for _ in 0..<3 { _ = try a.trainStep() }
+        let b = try TeacherTrainer(config: Self.tinyConfig(seed: 8), warmStart: a.parameters, ema: a.ema.shadow, step: 3)
+        #expect(b.step == 3)
+        // The loss is taken before the update: same weights, same clip and noise.
+        #expect(try a.trainStep().loss == b.trainStep().loss)
+        #expect(b.step == 4 && b.checkpoint().state["step_offset"]?.intValue == 3)
+        var missing = a.parameters
+        missing["dit.head.head.weight"] = nil
+        #expect(throws: LongLiveError.self) { try TeacherTrainer(config: Self.tinyConfig(seed: 8), warmStart: missing, ema: [:], step: 3) }
+    }
 }

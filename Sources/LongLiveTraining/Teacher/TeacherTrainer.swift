@@ -80,6 +80,7 @@ public final class TeacherTrainer {
         if let checkpoint {
             parameters = checkpoint.weights
             checkpoint.restore(optimizer: optimizer, ema: ema)
+            stepOffset = checkpoint.state["step_offset"]?.intValue ?? 0
         } else {
             var p: [String: Tensor] = [:]
             for (k, v) in WanWeights.random(config: config.dit, seed: config.seed) { p["dit." + k] = v }
@@ -88,8 +89,24 @@ public final class TeacherTrainer {
         }
     }
 
+    /// Continues from weights alone (no optimiser moments): the committed teacher and its raw weights,
+    /// as `longlive teacher export --raw-out` writes them. The optimiser restarts (with its warm-up),
+    /// the data and noise continue at step `step + 1`.
+    public convenience init(config: TeacherConfig, warmStart weights: [String: Tensor], ema shadow: [String: Tensor], step: Int) throws {
+        try self.init(config: config)
+        for (k, v) in parameters {
+            guard let w = weights[k], w.shape == v.shape else { throw LongLiveError("warm start: tensor \(k) is missing or has another shape") }
+            parameters[k] = w.float32()
+        }
+        ema.restore(shadow.mapValues { $0.float32() })
+        stepOffset = step
+    }
+
+    /// Steps taken before the optimiser's own count began (a warm start).
+    public private(set) var stepOffset = 0
+
     /// Steps taken so far.
-    public var step: Int { optimizer.step }
+    public var step: Int { stepOffset + optimizer.step }
 
     /// The DiT and word encoder built from `params` (with or without gradient leaves).
     func models(_ params: [String: Tensor]) throws -> (WanTransformer, WordEncoder) {
@@ -104,7 +121,7 @@ public final class TeacherTrainer {
     /// One optimiser step on the `accumulation` clips the (seed, step) pair selects (gradients averaged).
     public func trainStep() throws -> TeacherStepReport {
         let started = monotonicSeconds()
-        let n = optimizer.step + 1
+        let n = step + 1
         var leaves: [String: Tensor] = [:]
         for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
         let (model, words) = try models(leaves)
@@ -121,7 +138,7 @@ public final class TeacherTrainer {
         let tOptimizer = monotonicSeconds()
         let prof = Profiler.shared
         let norm = prof.measure("optimizer: clip") { clipGradientNorm(&g, maxNorm: config.gradientClip) }
-        optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: n)
+        optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: optimizer.step + 1)
         parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
         prof.measure("optimizer: ema") { ema.update(parameters) }
         let tokens = config.clipFrames * (config.height / 8) * (config.width / 8)
@@ -168,7 +185,7 @@ public final class TeacherTrainer {
     /// The run's state for ``TrainingCheckpoint``.
     public func checkpoint() -> TrainingCheckpoint {
         TrainingCheckpoint(weights: parameters, optimizer: optimizer, ema: ema, state: [
-            "seed": .number(Double(config.seed)),
+            "seed": .number(Double(config.seed)), "step_offset": .number(Double(stepOffset)),
             "dit_config": config.dit.json(), "text_config": WorldModelBundle.json(config.words),
         ])
     }
