@@ -18,6 +18,7 @@ struct LongLive: AsyncParsableCommand {
         BenchCommand.self,
         TrainCommand.self,
         TeacherCommand.self,
+        SuiteCommand.self,
         ConvertCommand.self,
         QuantizeCommand.self,
     ]
