@@ -20,5 +20,6 @@ struct LongLive: AsyncParsableCommand {
         TeacherCommand.self,
         ConvertCommand.self,
         QuantizeCommand.self,
+        CUDACommand.self,
     ]
 }
