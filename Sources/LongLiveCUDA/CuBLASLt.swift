@@ -39,6 +39,7 @@ public struct CuBLASLt: @unchecked Sendable {
     /// `cublasLtEpilogue_t` values the linears use.
     public enum Epilogue: UInt32, Sendable {
         case none = 1      // CUBLASLT_EPILOGUE_DEFAULT
+        case gelu = 32     // CUBLASLT_EPILOGUE_GELU
         case bias = 4      // CUBLASLT_EPILOGUE_BIAS
         case geluBias = 36 // CUBLASLT_EPILOGUE_GELU_BIAS (tanh approximation, as Wan's FFN)
     }
@@ -86,7 +87,13 @@ public struct CuBLASLt: @unchecked Sendable {
         var opT: Int32 = 1, opN: Int32 = 0
         try check(cublasLtMatmulDescSetAttribute(desc, CuBLASLt.descTransA, &opT, 4), "set TRANSA")
         try check(cublasLtMatmulDescSetAttribute(desc, CuBLASLt.descTransB, &opN, 4), "set TRANSB")
-        var epi = (bias == nil && epilogue != .none) ? Epilogue.none.rawValue : epilogue.rawValue
+        // Without a bias vector the bias epilogues degrade to their bias-free forms.
+        var epi: UInt32
+        switch (epilogue, bias) {
+        case (.bias, nil): epi = Epilogue.none.rawValue
+        case (.geluBias, nil): epi = Epilogue.gelu.rawValue
+        default: epi = epilogue.rawValue
+        }
         try check(cublasLtMatmulDescSetAttribute(desc, CuBLASLt.descEpilogue, &epi, 4), "set EPILOGUE")
         if var biasPointer = bias {
             try check(cublasLtMatmulDescSetAttribute(desc, CuBLASLt.descBiasPointer, &biasPointer, 8), "set BIAS_POINTER")
