@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LongLiveTensor", targets: ["LongLiveTensor"]),
         .library(name: "LongLiveModels", targets: ["LongLiveModels"]),
         .library(name: "LongLiveEngine", targets: ["LongLiveEngine"]),
+        .library(name: "LongLiveCUDA", targets: ["LongLiveCUDA"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,12 @@ let package = Package(
         .target(
             name: "LongLiveTensor",
             dependencies: ["COpenBLAS", "CLongLiveKernels"]
+        ),
+        // The CUDA backend: driver API, NVRTC and cuBLASLt bound with dlopen at run time (nothing
+        // from CUDA at build time), kernel sources compiled by NVRTC at first use and cached on disk.
+        .target(
+            name: "LongLiveCUDA",
+            dependencies: ["LongLiveTensor"]
         ),
         .target(
             name: "LongLiveModels",
@@ -56,6 +63,7 @@ let package = Package(
                 "LongLiveEngine",
                 "LongLiveWorld",
                 "LongLiveMedia",
+                "LongLiveCUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +73,7 @@ let package = Package(
         .testTarget(name: "LongLiveTrainingTests", dependencies: ["LongLiveTraining"]),
         .testTarget(name: "LongLiveWorldTests", dependencies: ["LongLiveWorld"]),
         .testTarget(name: "LongLiveMediaTests", dependencies: ["LongLiveMedia"]),
+        .testTarget(name: "LongLiveCUDATests", dependencies: ["LongLiveCUDA"]),
     ],
     // Kernel code passes raw buffers across worker threads; Swift 6's Sendable checking would force
     // a wrapper around every pointer, so the package builds in the Swift 5 language mode.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LongLiveCUDA
 import LongLiveEngine
 
 /// `longlive bench …`: speed and memory figures printed for docs/benchmarks.md.
@@ -33,6 +34,7 @@ struct BenchEngineCommand: ParsableCommand {
     @Flag(help: "Print where the steady-state forward's time goes.") var profile = false
     @Option(help: "Quantise the block linears to int8: w8a16-q8_0 or w8a16-channel.") var quantize: String?
     @Option(help: "Int8 kernel with --quantize: int8 or sgemm.") var int8Kernel: String?
+    @Option(help: "Compute device: cpu, or cuda (needs an NVIDIA GPU; see `longlive info`).") var device: String = "cpu"
 
     func modelConfig() throws -> WanConfig {
         var c: WanConfig
@@ -54,6 +56,7 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     func run() throws {
+        try CUDABackend.validate(device: device)
         let c = try modelConfig()
         let latentHeight = self.latentHeight ?? (preset == "embedded" ? 16 : 60)
         let latentWidth = self.latentWidth ?? (preset == "embedded" ? 16 : 104)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LongLiveCUDA
 import LongLiveEngine
 import LongLiveMedia
 
@@ -71,8 +72,14 @@ struct GenerateCommand: ParsableCommand {
     var replayNoise: String?
     @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
     var output: String = "longlive.y4m"
+    @Option(help: "Compute device: cpu, or cuda (needs an NVIDIA GPU; see `longlive info`).")
+    var device: String = "cpu"
 
-    func run() throws { try generate() }
+    func run() throws {
+        // Before any loading, so a missing GPU is reported at once rather than after minutes of work.
+        try CUDABackend.validate(device: device)
+        try generate()
+    }
 
     func parseList(_ s: String, _ what: String) throws -> [Int] {
         try s.split(separator: ",").map { part in

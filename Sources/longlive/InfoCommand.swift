@@ -1,4 +1,5 @@
 import ArgumentParser
+import LongLiveCUDA
 import LongLiveEngine
 
 /// `longlive info`: what this machine and build can use.
@@ -9,6 +10,9 @@ struct InfoCommand: ParsableCommand {
         print("threads: \(Parallel.threadCount)")
         print("BLAS: \(BLAS.configuration) (core \(BLAS.coreName), \(BLAS.threads) threads)")
         print("SIMD kernels: \(["portable", "AVX2+FMA", "AVX2+FMA, AVX-512 (softmax, GELU)"][Int(SIMDKernels.level)])")
-        print("devices: cpu")
+        let cuda = CUDAEnvironment.probe()
+        print("CUDA:")
+        for line in cuda.report { print("  " + line) }
+        print("devices: cpu\(cuda.isUsable ? ", cuda (kernels only; the engine's CUDA path is not implemented yet)" : "")")
     }
 }

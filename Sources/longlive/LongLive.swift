@@ -21,5 +21,6 @@ struct LongLive: AsyncParsableCommand {
         SuiteCommand.self,
         ConvertCommand.self,
         QuantizeCommand.self,
+        CUDACommand.self,
     ]
 }
