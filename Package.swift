@@ -54,7 +54,7 @@ let package = Package(
         // Training: optimisers, EMA, checkpoints, losses and the training pipelines (autograd lives in LongLiveTensor).
         .target(
             name: "LongLiveTraining",
-            dependencies: ["LongLiveEngine", "LongLiveWorld"]
+            dependencies: ["LongLiveEngine", "LongLiveWorld", "CLongLiveKernels"]
         ),
         .executableTarget(
             name: "longlive",

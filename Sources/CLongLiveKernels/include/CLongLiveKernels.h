@@ -29,6 +29,10 @@ void ll_exp(float *x, long n);
 void ll_gelu_tanh_backward(const float *x, const float *g, float *out, long n);
 /// Softmax backward in place over dp, per row: dp = scale * p * (dp - sum(dp * p)).
 void ll_softmax_backward_rows(const float *p, float *dp, long rows, long cols, long ld, float scale);
+/// One AdamW step in place: m, v moments; w decayed by lr*wd then moved by lr*(m*c1)/(sqrt(v*c2)+eps)
+/// (c1, c2: the bias corrections 1/(1-b1^t), 1/(1-b2^t)).
+void ll_adamw(float *w, const float *g, float *m, float *v, long n,
+              float lr, float b1, float b2, float eps, float wd, float c1, float c2);
 
 // ---- int8 weights (quant.c); blocks of 32 along the input dimension ----
 #include <stdint.h>

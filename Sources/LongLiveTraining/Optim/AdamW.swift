@@ -1,3 +1,4 @@
+import CLongLiveKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,13 +44,8 @@ public final class AdamW {
             m.withMutableFloats { mp in v.withMutableFloats { vp in w.withMutableFloats { wp in
                 let mb = mp.baseAddress!, vb = vp.baseAddress!, wb = wp.baseAddress!
                 Parallel.forRanges(wp.count, grain: 16384) { r in
-                    for i in r {
-                        let gi = gp[i]
-                        mb[i] = b1 * mb[i] + (1 - b1) * gi
-                        vb[i] = b2 * vb[i] + (1 - b2) * gi * gi
-                        wb[i] -= lr * wd * wb[i]
-                        wb[i] -= lr * (mb[i] * c1) / ((vb[i] * c2).squareRoot() + eps)
-                    }
+                    let o = r.lowerBound
+                    ll_adamw(wb + o, gp + o, mb + o, vb + o, r.count, lr, b1, b2, eps, wd, c1, c2)
                 }
             }}}
             withExtendedLifetime(g) {}
