@@ -1,0 +1,2 @@
+/// placeholder
+enum LivePage { static let html = "<html></html>" }
