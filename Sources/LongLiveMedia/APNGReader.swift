@@ -16,7 +16,7 @@ public enum APNGReader {
         var still: [UInt8] = []  // IDAT of a PNG without fcTL before it
         var frames: [VideoFrame] = []
         func flush() throws {
-            if let d = current { frames.append(try PNGReader.pixels(zlib: d, width: width, height: height, colorType: colorType)) }
+            if let d = current, !d.isEmpty { frames.append(try PNGReader.pixels(zlib: d, width: width, height: height, colorType: colorType)) }
             current = nil
         }
         var pos = 8
@@ -24,7 +24,10 @@ public enum APNGReader {
             let len = be32(pos)
             let type = String(decoding: bytes[(pos + 4)..<(pos + 8)], as: UTF8.self)
             let start = pos + 8
-            if start + len + 4 > bytes.count { break }  // torn last chunk of a killed writer
+            if start + len + 4 > bytes.count {
+                current = nil  // a torn chunk (killed writer): its frame is incomplete
+                break
+            }
             guard Checksums.crc32(bytes[(pos + 4)..<(start + len)]) == UInt32(be32(start + len)) else {
                 throw LongLiveError("PNG chunk \(type) has a bad CRC")
             }

@@ -53,7 +53,7 @@ public final class LiveServer: Sendable {
         config.autoPing = .enabled(timePeriod: .seconds(20))
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: config),
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: config)),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "longlive"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) }
         )
