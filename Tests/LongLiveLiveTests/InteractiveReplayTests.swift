@@ -41,6 +41,24 @@ import Glibc
         #expect(try Y4MReader.decode(live).frames.count == 18)
         #expect(live == again)
     }
+
+    /// `/reset` starts the video over: the file and the script restart, so the result equals a
+    /// plain run of the prompt in force.
+    @Test func resetStartsTheVideoOver() throws {
+        try Live.requireBinary()
+        let dir = try Live.temporaryDirectory()
+        let video = dir + "/live.y4m"
+        let feeder = "while [ $(stat -c %s \(video) 2>/dev/null || echo 0) -lt \(3 * (6 + 64 * 64 * 3)) ]; do sleep 0.05; done; echo /reset"
+        let pid = try Live.spawn("(\(feeder)) | exec \(Live.binary) interactive --prompt 'a small blue square' --seed 2 --frames 9 --output \(video) > \(dir)/log.txt 2>&1")
+        #expect(Live.wait(pid) == 0)
+        let log = try FileIO.readText(dir + "/log.txt")
+        #expect(log.contains("reset: the video starts over"), "\(log)")
+        let script = try FileIO.readText(dir + "/live.script.txt")
+        #expect(script.split(separator: "\n").filter { !$0.hasPrefix("#") } == ["0f: a small blue square"], "\(script)")
+        let plain = try Live.spawn("exec \(Live.binary) generate --prompt 'a small blue square' --seed 2 --frames 9 --output \(dir)/plain.y4m > /dev/null 2>&1")
+        #expect(Live.wait(plain) == 0)
+        #expect(try FileIO.read(video) == FileIO.read(dir + "/plain.y4m"))
+    }
 }
 
 extension String {

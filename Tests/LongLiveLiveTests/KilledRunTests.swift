@@ -72,6 +72,8 @@ import Glibc
         #expect(Live.wait(pid) == 0)
         let output = try FileIO.readText(log)
         #expect(output.contains("ffmpeg not found") && output.contains("\(dir)/v.y4m"), "\(output)")
+        // Not a terminal: plain progress lines with the figures and the prompt.
+        #expect(output.contains("frame 3/3 |") && output.contains("ETA") && output.contains("prompt: a red ball"), "\(output)")
         #expect(!FileIO.exists(dir + "/v.mp4"))
         #expect(try Y4MReader.read(dir + "/v.y4m").frames.count == 3)
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hummingbird
+import Logging
 import HummingbirdWebSocket
 import LongLiveEngine
 import LongLiveMedia
@@ -55,9 +56,17 @@ public final class LiveServer: Sendable {
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: config)),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "longlive"),
-            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) }
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: LiveServer.logger(.warning)
         )
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// Hummingbird's log, quieter than its default (`serve` prints its own start line).
+    static func logger(_ level: Logger.Level) -> Logger {
+        var logger = Logger(label: "longlive")
+        logger.logLevel = level
+        return logger
     }
 
     /// One viewer's connection, from upgrade to close.
