@@ -31,7 +31,7 @@ final class Progress {
         let eta = Double(total - frames) / max(fps, 1e-9)
         let figures = "frame \(frames)/\(total) | \(fmt(fps * Double(pixelFramesPerLatent), 1)) FPS | chunk \(fmt(seconds, 2)) s | ETA \(fmt(eta, 0)) s"
         if isTerminal {
-            let width = 24, done = total > 0 ? min(width, width * frames / total) : 0
+            let width = 16, done = total > 0 ? min(width, width * frames / total) : 0
             let bar = "[" + String(repeating: "#", count: done) + String(repeating: ".", count: width - done) + "]"
             let line = "\(bar) \(figures) | \(prompt)"
             write("\r\u{1B}[K" + String(line.prefix(max(40, Progress.columns() - 1))))

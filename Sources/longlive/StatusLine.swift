@@ -43,7 +43,7 @@ final class StatusLine {
     }
 
     static func describe(_ s: LiveStatus) -> String {
-        var parts = ["\(s.state.rawValue)", "frame \(s.frames)", "\(decimal(s.fps, 1)) FPS", "chunk \(decimal(s.chunkSeconds * 1000, 0)) ms"]
+        var parts = ["\(s.state.rawValue)", "frame \(s.frames)", "\(decimal(s.fps, 1)) FPS", "chunk \(Int((s.chunkSeconds * 1000).rounded())) ms"]
         if let f = s.lastSwitchFrame, let d = s.lastSwitchDelay {
             parts.append("last switch: frame \(f), \(decimal(d, 2)) s after typing")
         }

@@ -164,6 +164,7 @@ import Glibc
         }
         #expect(server.alive)
         let after = Live.residentBytes(server.pid)
+        print("longlive serve resident memory: \(baseline >> 20) MiB at the baseline, \(after >> 20) MiB after the abuse rounds")
         #expect(after < baseline + 48 << 20, "resident \(after >> 20) MiB after vs \(baseline >> 20) MiB at the baseline")
     }
 
