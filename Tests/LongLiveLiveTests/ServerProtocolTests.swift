@@ -165,7 +165,20 @@ import Glibc
         #expect(server.alive)
         let after = Live.residentBytes(server.pid)
         print("longlive serve resident memory: \(baseline >> 20) MiB at the baseline, \(after >> 20) MiB after the abuse rounds")
-        #expect(after < baseline + 48 << 20, "resident \(after >> 20) MiB after vs \(baseline >> 20) MiB at the baseline")
+        #expect(after < baseline + 16 << 20, "resident \(after >> 20) MiB after vs \(baseline >> 20) MiB at the baseline")
+    }
+
+    /// A take holds at most 100 prompts (each pins its embedding and text K/V until the take ends).
+    @Test func promptsPerTakeAreBounded() throws {
+        let server = try Server()
+        let c = try server.connect()
+        try c.send(text: #"{"type":"start","prompt":"a red ball","frames":600}"#)
+        #expect(try c.waitFor("started") != nil)
+        for i in 1...100 { try c.send(text: #"{"type":"prompt","text":"a blue ball number \#(i)"}"#) }
+        let refused = try #require(try c.nextJSONSkipping(["stats", "promptApplied"]))
+        #expect(refused["code"]?.stringValue == "bad_prompt" && refused["message"]?.stringValue?.contains("100 prompts") == true, "\(refused)")
+        try c.send(text: #"{"type":"stop"}"#)
+        #expect(try c.waitFor("finished") != nil)
     }
 
     @Test func tokenIsRequiredWhenSet() throws {

@@ -107,6 +107,14 @@ final class WebSocketTestClient {
         }
     }
 
+    /// The next JSON message whose type is not in `types` (frames skipped); nil when the connection closes.
+    func nextJSONSkipping(_ types: Set<String>) throws -> [String: JSONValue]? {
+        while let m = try nextJSON() {
+            if !types.contains(m["type"]?.stringValue ?? "") { return m }
+        }
+        return nil
+    }
+
     /// Reads until a JSON message of `type` arrives (nil if the connection closes first); an `error`
     /// message instead, or no answer within `seconds` (server pings do not count), throws.
     func waitFor(_ type: String, seconds: Double = 180, onFrame: (([UInt8]) -> Void)? = nil, onJSON: (([String: JSONValue]) -> Void)? = nil) throws -> [String: JSONValue]? {

@@ -32,6 +32,10 @@ public actor LiveRun {
     private let totalFrames: Int?
     public let output: Output?
     private let consumerAcknowledges: Bool
+    /// Prompts one take may register (each keeps its embedding and, once applied, its
+    /// cross-attention K/V in the generator until the take ends); nil: no limit.
+    private let maxPrompts: Int?
+    private var promptsThisTake = 1
 
     private var session: StreamingSession?
     private var sink: (any FrameSink)?
@@ -49,10 +53,12 @@ public actor LiveRun {
     private let started = monotonicSeconds()
 
     /// Typed lines kept for the script; beyond this only the applied prompts are kept.
-    static let maxTypedLines = 10_000
+    static let maxTypedLines = 1000
 
     public init(model: LiveModel, seed: UInt64, settings: GenerationSettings, prompt: String,
-                pacing: StreamingSession.Pacing?, totalFrames: Int?, output: Output?, consumerAcknowledges: Bool = false) {
+                pacing: StreamingSession.Pacing?, totalFrames: Int?, output: Output?, consumerAcknowledges: Bool = false,
+                maxPrompts: Int? = nil) {
+        self.maxPrompts = maxPrompts
         self.model = model
         self.seed = seed
         self.settings = settings
@@ -89,8 +95,12 @@ public actor LiveRun {
         }
         switch c {
         case .prompt(let text):
+            if let m = maxPrompts, promptsThisTake >= m {
+                throw LongLiveError("this take has used its \(m) prompts (each one keeps memory until the take ends); send reset or start a new session")
+            }
             let index = try await session.setPrompt(text)
             requestedAt[index] = monotonicSeconds()
+            promptsThisTake += 1
             latestPrompt = text
         case .pause:
             await session.pause()
@@ -192,6 +202,7 @@ public actor LiveRun {
             script = ReplayScript(seed: seed, settings: settings)
             script.type("/reset (the video starts over with: \(latestPrompt))", at: monotonicSeconds() - started)
             requestedAt = [:]
+            promptsThisTake = 1
             deliveries = []
             latestFrame = nil
             status.take += 1

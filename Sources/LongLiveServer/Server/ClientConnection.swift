@@ -92,7 +92,8 @@ actor ClientConnection {
         let pacing = StreamingSession.Pacing(framesPerSecond: Double(model.fps), maxLeadFrames: 4 * settings.chunkFrames,
                                              maxQueuedFrames: options.maxQueuedFrames)
         let r = LiveRun(model: model, seed: s.seed, settings: settings, prompt: s.prompt, pacing: pacing, totalFrames: total,
-                        output: .init(videoPath: path, format: .apng, scriptPath: nil), consumerAcknowledges: true)
+                        output: .init(videoPath: path, format: .apng, scriptPath: nil), consumerAcknowledges: true,
+                        maxPrompts: options.maxPromptsPerTake)
         do {
             try await r.start()
         } catch {
@@ -165,6 +166,16 @@ actor ClientConnection {
         await forward?.value
         await releaseSlot()
         removeVideo()
+        // The session's buffers were freed, but glibc keeps freed memory in its per-thread arenas;
+        // hand it back so the server's footprint returns to its baseline between viewers.
+        ClientConnection.trimHeap()
+    }
+
+    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module, so looked up at run time).
+    static func trimHeap() {
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     private func removeVideo() {

@@ -18,6 +18,9 @@ public struct ServerOptions: Sendable {
     public var maxSessionFrames = 16 * 60 * 5
     /// Frames a session may have generated but not yet sent; bounds the memory a slow viewer pins.
     public var maxQueuedFrames = 48
+    /// Prompts per take (until a reset): each keeps its embedding and cross-attention K/V (≈ 0.4 MB
+    /// for the embedded model) while the take lasts, so this bounds what a chatty viewer can pin.
+    public var maxPromptsPerTake = 100
     /// Where session videos are written (removed when their connection closes).
     public var videoDirectory = "/tmp"
 
