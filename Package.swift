@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The live server only (LongLiveServer); the core targets stay free of server dependencies.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,7 +50,7 @@ let package = Package(
             name: "LongLiveWorld",
             dependencies: ["LongLiveTensor"]
         ),
-        // Dependency-free video files: Y4M and PNG-folder writers and readers.
+        // Video files: Y4M, PNG folder and animated PNG (no dependencies), MP4 through ffmpeg when installed.
         .target(
             name: "LongLiveMedia",
             dependencies: ["LongLiveTensor"]
@@ -56,9 +60,21 @@ let package = Package(
             name: "LongLiveTraining",
             dependencies: ["LongLiveEngine", "LongLiveWorld", "CLongLiveKernels"]
         ),
+        // The live page: HTTP + WebSocket sessions streaming frames to a browser (Hummingbird).
+        .target(
+            name: "LongLiveServer",
+            dependencies: [
+                "LongLiveEngine",
+                "LongLiveMedia",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "longlive",
             dependencies: [
+                "LongLiveServer",
                 "LongLiveTraining",
                 "LongLiveEngine",
                 "LongLiveWorld",
@@ -74,6 +90,8 @@ let package = Package(
         .testTarget(name: "LongLiveWorldTests", dependencies: ["LongLiveWorld"]),
         .testTarget(name: "LongLiveMediaTests", dependencies: ["LongLiveMedia"]),
         .testTarget(name: "LongLiveCUDATests", dependencies: ["LongLiveCUDA"]),
+        // Drives the built `longlive` binary: killed runs, interactive replay, the WebSocket protocol.
+        .testTarget(name: "LongLiveLiveTests", dependencies: ["LongLiveEngine", "LongLiveMedia"]),
     ],
     // Kernel code passes raw buffers across worker threads; Swift 6's Sendable checking would force
     // a wrapper around every pointer, so the package builds in the Swift 5 language mode.

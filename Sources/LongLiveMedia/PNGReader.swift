@@ -32,8 +32,13 @@ public enum PNGReader {
             pos = start + len + 4
         }
         guard width > 0, height > 0, colorType >= 0 else { throw LongLiveError("PNG has no IHDR chunk") }
+        return try pixels(zlib: idat, width: width, height: height, colorType: colorType)
+    }
+
+    /// Inflates and unfilters one image's zlib data (IDAT, or an APNG frame's fdAT) into RGB.
+    static func pixels(zlib data: [UInt8], width: Int, height: Int, colorType: Int) throws -> VideoFrame {
         let channels = [0: 1, 2: 3, 4: 2, 6: 4][colorType]!
-        let raw = try Inflate.zlib(idat)
+        let raw = try Inflate.zlib(data)
         let stride = width * channels
         guard raw.count >= (stride + 1) * height else { throw LongLiveError("PNG image data is too short") }
         var img = [UInt8](repeating: 0, count: stride * height)

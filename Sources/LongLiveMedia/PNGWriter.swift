@@ -4,11 +4,24 @@
 public enum PNGWriter {
     /// The PNG file bytes for a frame.
     public static func encode(_ frame: VideoFrame) -> [UInt8] {
+        var out = header(width: frame.width, height: frame.height)
+        chunk("IDAT", imageData(frame), into: &out)
+        chunk("IEND", [], into: &out)
+        return out
+    }
+
+    /// The PNG signature and IHDR of an 8-bit RGB image.
+    static func header(width: Int, height: Int) -> [UInt8] {
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var ihdr: [UInt8] = []
-        ihdr.appendBE(UInt32(frame.width)); ihdr.appendBE(UInt32(frame.height))
+        ihdr.appendBE(UInt32(width)); ihdr.appendBE(UInt32(height))
         ihdr += [8, 2, 0, 0, 0] // 8 bits, RGB, deflate, adaptive filtering, no interlace
         chunk("IHDR", ihdr, into: &out)
+        return out
+    }
+
+    /// The zlib stream of a frame's scanlines (what IDAT, or an APNG fdAT, carries).
+    static func imageData(_ frame: VideoFrame) -> [UInt8] {
         // Scanlines, each with filter type 0 (none).
         let row = frame.width * 3
         var raw = [UInt8]()
@@ -27,9 +40,7 @@ public enum PNGWriter {
             i += n
         } while i < raw.count
         z.appendBE(Checksums.adler32(raw))
-        chunk("IDAT", z, into: &out)
-        chunk("IEND", [], into: &out)
-        return out
+        return z
     }
 
     static func chunk(_ type: String, _ data: [UInt8], into out: inout [UInt8]) {

@@ -3,14 +3,6 @@ import Glibc
 #endif
 import LongLiveTensor
 
-/// A destination for frames, written one at a time.
-public protocol FrameSink {
-    /// Appends one frame; all frames of a video have the same size.
-    mutating func append(_ frame: VideoFrame) throws
-    /// Flushes and closes; the video stays valid even if this is never called.
-    mutating func finish() throws
-}
-
 /// Writes YUV4MPEG2 (`.y4m`), 4:4:4 full-range BT.601, which ffmpeg and mpv play and which keeps
 /// full colour resolution for evaluation. Each frame goes to the file as soon as it is appended, so
 /// a killed process leaves every finished frame playable.

@@ -13,7 +13,9 @@ struct GenerateCommand: ParsableCommand {
         (a timeline `0s: …` / `10s: …`, the reference's JSONL `{"prompts": [...]}` with --switch-frames, \
         or plain text, one prompt per line, with --switch-frames), or --prompt-embeddings FILE \
         (safetensors prompt_000, prompt_001, … already encoded) with --switch-frames.
-        Output: .safetensors writes the latents [1, F, C, H, W]; .y4m or a folder ending in / writes video.
+        Output: .safetensors writes the latents [1, F, C, H, W]; video: .y4m, .png (animated PNG), .mp4 (through \
+        ffmpeg; without it a .y4m is written instead, with a message) or a folder (PNG frames). Video is written \
+        frame by frame: a killed run leaves a playable file with every finished frame.
         """)
 
     @Option(help: "Wan2.1-T2V folder (config.json, DiT safetensors, Wan2.1_VAE.pth, umT5 and its tokenizer).")
@@ -70,7 +72,7 @@ struct GenerateCommand: ParsableCommand {
     var tokenizer: String?
     @Option(help: "Recorded noise (safetensors noise_000, noise_001, …) consumed in the reference's order, instead of --seed.")
     var replayNoise: String?
-    @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, or folder/ (PNG frames).")
+    @Option(name: .shortAndLong, help: "Output: file.safetensors (latents), file.y4m, file.png (APNG), file.mp4 (ffmpeg), or folder/ (PNG frames).")
     var output: String = "longlive.y4m"
     @Option(help: "Compute device: cpu, or cuda (needs an NVIDIA GPU; see `longlive info`).")
     var device: String = "cpu"
@@ -208,6 +210,7 @@ struct GenerateCommand: ParsableCommand {
             decoder = try files.loadVAEDecoder()
         }
         let out = try OutputTarget(path: output, decoder: decoder, fps: embedded ? EmbeddedModel.fps : 16)
+        let written = out.path
 
         let generator = try StreamingGenerator(model: model, settings: settings, frameShape: frameShape, noise: noise)
         var promptIndex: [Int] = []
@@ -218,11 +221,12 @@ struct GenerateCommand: ParsableCommand {
 
         let stop = InterruptFlag.install()
         let progress = Progress(total: total, chunk: chunk, pixelFramesPerLatent: embedded ? 1 : 4)
+        if let note = out.note { progress.note(note) }
         progress.note("model: \(embedded ? "embedded\(EmbeddedModel.isTrained ? "" : " (random weights: no trained model is built in yet)")" : files.dit! + (files.lora.map { " + LoRA " + $0 } ?? "")) — \(model.config)")
         if let q = model.weights.blocks.first?.ffn0.quantized {
             progress.note("int8 block linears: \(q.scheme.rawValue), kernel \(QuantizedKernel.current.rawValue)\(embeddedFile.map { " (from " + $0 + ")" } ?? "")")
         }
-        progress.note("\(total) latent frames in \(total / chunk) chunks, window \(window), sink \(sink), \(policy.rawValue), seed \(replayNoise == nil ? "\(seed)" : "replayed noise") → \(output)")
+        progress.note("\(total) latent frames in \(total / chunk) chunks, window \(window), sink \(sink), \(policy.rawValue), seed \(replayNoise == nil ? "\(seed)" : "replayed noise") → \(written)")
         var latents: [Tensor] = []
         var segment = -1
         var interrupted = false
@@ -232,6 +236,7 @@ struct GenerateCommand: ParsableCommand {
             if s != segment {
                 segment = s
                 progress.note("frame \(generator.nextFrame): prompt \(s + 1)/\(timeline.segments.count): \(timeline.segments[s].prompt)")
+                progress.prompt = timeline.segments[s].prompt
             }
             let c = try generator.nextChunk(prompt: promptIndex[s])
             if out.isLatents { latents.append(c.latents) }  // video outputs stream; memory stays flat
@@ -247,7 +252,7 @@ struct GenerateCommand: ParsableCommand {
             "complete": interrupted ? "false" : "true",
         ]
         try out.finish(latents: latents, metadata: metadata)
-        progress.finish(interrupted: interrupted, frames: generator.nextFrame, output: output)
+        progress.finish(interrupted: interrupted, frames: generator.nextFrame, output: written)
     }
 }
 

@@ -15,6 +15,8 @@ struct LongLive: AsyncParsableCommand {
         WorldCommand.self,
         EvalCommand.self,
         GenerateCommand.self,
+        InteractiveCommand.self,
+        ServeCommand.self,
         BenchCommand.self,
         TrainCommand.self,
         TeacherCommand.self,

@@ -78,6 +78,31 @@ import LongLiveEngine
         #expect(await session.state == .finished)
     }
 
+    /// With a queue bound, the session never runs more than the bound past what the consumer has
+    /// acknowledged, and goes on once it acknowledges.
+    @Test func queueBoundHoldsUntilFramesAreConsumed() async throws {
+        let session = StreamingSession(generator: try makeGenerator(), encoder: HashedWordEncoder(textDim: 32, maxTokens: 16))
+        await session.setPacing(.init(framesPerSecond: nil, maxQueuedFrames: 6))
+        try await session.start(timeline: try PromptTimeline(prompts: ["a red ball"], switchFrames: []), totalFrames: 30)
+        var iterator = session.events.makeAsyncIterator()
+        var delivered = 0
+        // Without acknowledgements the loop stops at 6 frames (two chunks) and waits.
+        while delivered < 6, let e = await iterator.next() {
+            if case .chunk(_, let start, let l, _) = e { delivered = start + l.shape[0] }
+        }
+        try await Task.sleep(nanoseconds: 400_000_000)
+        #expect(await session.framesDone == 6)
+        await session.consumed(through: 6)
+        while let e = await iterator.next() {
+            if case .chunk(_, let start, let l, _) = e {
+                delivered = start + l.shape[0]
+                #expect(await session.framesDone <= delivered + 6)
+                await session.consumed(through: delivered)
+            }
+        }
+        #expect(delivered == 30)
+    }
+
     @Test func aBadPromptFailsAtOnceNotMidStream() async throws {
         let session = StreamingSession(generator: try makeGenerator(), encoder: HashedWordEncoder(textDim: 32, maxTokens: 16))
         await #expect(throws: LongLiveError.self) { try await session.setPrompt("   ") }

@@ -1,9 +1,35 @@
+import Dispatch
+
 /// A live generation: the streaming loop runs on its own task while the owner changes the prompt,
 /// pauses, resumes or stops it, and watches an `AsyncStream` of events.
 ///
 /// A prompt set with ``setPrompt(_:)`` takes effect at the next chunk boundary (the chunk being
 /// generated when it arrives finishes under the old prompt), preceded by the switch policy.
+///
+/// Without ``Pacing`` the loop generates as fast as it can. With it, generation follows a playback
+/// clock (a live viewer sees the video at its frame rate and the generator stays at most a few
+/// frames ahead, so a prompt typed now shows up soon) and/or waits for the consumer to acknowledge
+/// frames (``consumed(through:)``), which bounds the frames queued per session.
+///
+/// The model runs on a dispatch queue of its own, not on Swift's cooperative threads, so a busy
+/// session never starves other tasks (a server's connections) of threads.
 public actor StreamingSession {
+    /// Real-time pacing and a bound on queued frames.
+    public struct Pacing: Sendable, Equatable {
+        /// Latent frames per second of playback; nil: no clock, only the queue bound.
+        public var framesPerSecond: Double?
+        /// How many latent frames generation may run ahead of the playback clock.
+        public var maxLeadFrames: Int
+        /// Most latent frames delivered but not yet acknowledged with ``consumed(through:)``; nil: no bound.
+        public var maxQueuedFrames: Int?
+
+        public init(framesPerSecond: Double?, maxLeadFrames: Int = 6, maxQueuedFrames: Int? = nil) {
+            self.framesPerSecond = framesPerSecond
+            self.maxLeadFrames = max(0, maxLeadFrames)
+            self.maxQueuedFrames = maxQueuedFrames
+        }
+    }
+
     /// What the session reports.
     public enum Event: Sendable {
         /// A finished chunk: clean latents `[chunkFrames, C, H, W]`.
@@ -42,6 +68,14 @@ public actor StreamingSession {
     private var totalFrames: Int?
     private var started = 0.0
     private var task: Task<Void, Never>?
+    private var pacing: Pacing?
+    /// Wall time at which latent frame 0 plays (set when the first chunk arrives; moved on by pauses).
+    private var playbackOrigin: Double?
+    private var pausedAt: Double?
+    /// Frames the consumer has acknowledged (see ``consumed(through:)``).
+    private var consumedFrames = 0
+    /// Serial queue the model runs on (one chunk at a time per session).
+    private nonisolated let queue = DispatchQueue(label: "longlive.session")
 
     /// - Parameters:
     ///   - encoder: turns text into embeddings for ``setPrompt(_:)`` and timelines.
@@ -83,25 +117,43 @@ public actor StreamingSession {
         state = .running
         started = monotonicSeconds()
         let gen = generator
+        let queue = self.queue
         task = Task.detached { [self] in
             var frame = gen.nextFrame
             while true {
-                guard let prompt = await self.directive(frame: frame) else { break }
-                if prompt < 0 {  // paused
-                    try? await Task.sleep(nanoseconds: 20_000_000)
-                    continue
+                let step = await self.directive(frame: frame)
+                guard case .generate(let prompt) = step else {
+                    if case .wait(let seconds) = step {
+                        // Short slices, so pause/stop/prompt changes are seen promptly.
+                        try? await Task.sleep(nanoseconds: UInt64(min(max(seconds, 0.001), 0.02) * 1e9))
+                        continue
+                    }
+                    break
                 }
-                do {
-                    let chunk = try gen.nextChunk(prompt: prompt)
+                let result: Result<GeneratedChunk, Error> = await withCheckedContinuation { done in
+                    queue.async { done.resume(returning: Result { try gen.nextChunk(prompt: prompt) }) }
+                }
+                switch result {
+                case .success(let chunk):
                     frame = gen.nextFrame
                     await self.delivered(chunk)
-                } catch {
+                case .failure(let error):
                     await self.fail(error)
                     return
                 }
             }
             await self.finish()
         }
+    }
+
+    /// Sets or clears pacing; takes effect before the next chunk.
+    public func setPacing(_ pacing: Pacing?) {
+        self.pacing = pacing
+    }
+
+    /// The consumer has handled the first `frames` latent frames (for ``Pacing/maxQueuedFrames``).
+    public func consumed(through frames: Int) {
+        consumedFrames = max(consumedFrames, frames)
     }
 
     /// Queues a new prompt for the next chunk boundary; returns its index.
@@ -118,8 +170,20 @@ public actor StreamingSession {
         pending = index
     }
 
-    public func pause() { if state == .running { state = .paused } }
-    public func resume() { if state == .paused { state = .running } }
+    public func pause() {
+        guard state == .running else { return }
+        state = .paused
+        pausedAt = monotonicSeconds()
+    }
+
+    public func resume() {
+        guard state == .paused else { return }
+        state = .running
+        // Playback stood still while paused: move the clock's origin by the pause.
+        if let p = pausedAt, let o = playbackOrigin { playbackOrigin = o + (monotonicSeconds() - p) }
+        pausedAt = nil
+    }
+
     /// Stops after the chunk in progress.
     public func stop() { if state == .running || state == .paused { state = .stopping } }
 
@@ -132,11 +196,27 @@ public actor StreamingSession {
     /// The active prompt's text.
     public var activePrompt: String? { active.map { texts[$0] } }
 
-    /// The prompt for the chunk starting at `frame`, −1 to wait (paused), nil to end.
-    private func directive(frame: Int) -> Int? {
-        if state == .stopping || state == .finished || state == .failed { return nil }
-        if let n = totalFrames, frame >= n { return nil }
-        if state == .paused { return -1 }
+    private enum Step { case generate(Int), wait(Double), end }
+
+    /// What the loop does next for the chunk starting at `frame`: generate it under a prompt, wait
+    /// (paused, ahead of the playback clock, or too many frames unacknowledged), or end.
+    private func directive(frame: Int) -> Step {
+        if state == .stopping || state == .finished || state == .failed { return .end }
+        if let n = totalFrames, frame >= n { return .end }
+        if state == .paused { return .wait(0.02) }
+        if let p = pacing {
+            let queued = framesDone - consumedFrames
+            if let q = p.maxQueuedFrames, queued > 0, queued + generator.settings.chunkFrames > q { return .wait(0.01) }
+            if let fps = p.framesPerSecond, fps > 0, framesDone > 0 {
+                // The clock starts when the first frames exist: they play now.
+                let origin = playbackOrigin ?? (monotonicSeconds() - Double(framesDone) / fps)
+                playbackOrigin = origin
+                // Frame `frame` may start once playback has reached `frame - maxLead`.
+                let due = origin + Double(frame - p.maxLeadFrames) / fps
+                let now = monotonicSeconds()
+                if now < due { return .wait(due - now) }
+            }
+        }
         if let t = timeline {
             let segment = t.segmentIndex(forChunkStartingAt: frame, chunkFrames: generator.settings.chunkFrames)
             if segment != lastSegment {
@@ -148,7 +228,8 @@ public actor StreamingSession {
             active = p
             pending = nil
         }
-        return active
+        guard let active else { return .end }
+        return .generate(active)
     }
 
     private func delivered(_ c: GeneratedChunk) {
