@@ -117,7 +117,7 @@ public final class SelfForcingTrainer {
             let criticText = try criticFrozen.crossAttentionCache(context: context)
             let signal = try matching.generatorSignal(x: sample, critic: criticFrozen, text: teacherText, criticText: criticText,
                                                       unconditional: unconditional, sigma: sigma, noise: noise)
-            let loss = try tape.continueRecording { distributionMatchingLoss(video, gradient: signal.gradient) }
+            let loss = tape.continueRecording { distributionMatchingLoss(video, gradient: signal.gradient) }
             let grads = tape.gradients(of: loss)
             var g: [String: Tensor] = [:]
             for (k, leaf) in gLeaves { if let gk = grads[leaf] { g[k] = gk } }
