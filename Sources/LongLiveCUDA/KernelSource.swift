@@ -26,9 +26,10 @@ public struct CUDAKernelSource: Sendable, Hashable {
 /// Every kernel source of the CUDA backend.
 public enum CUDAKernelLibrary {
     /// Headers every program can include.
-    public static let headers: [CUDAKernelSource] = [common]
+    public static let headers: [CUDAKernelSource] = [common, quantHeader]
     /// Programs, one module each.
-    public static let programs: [CUDAKernelSource] = [conversion, elementwise, norms, qkNormRope, kvCache, attention]
+    public static let programs: [CUDAKernelSource] = [conversion, elementwise, norms, qkNormRope, kvCache, attention,
+                                                          quantInt8, quantW8A16, quantFP8]
     /// Headers then programs.
     public static var all: [CUDAKernelSource] { headers + programs }
 
