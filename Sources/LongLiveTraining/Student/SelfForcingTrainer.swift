@@ -43,10 +43,8 @@ public final class SelfForcingTrainer {
     public let criticOptimizer: AdamW
     public let ema: EMA
     public private(set) var step = 0
-    let matching: DistributionMatching
-    let embeddings: PromptEmbeddings
+    let distillation: DistillationContext
     let dataset = WorldDataset(split: .training)
-    let unconditional: CrossAttentionCache
 
     /// - Parameters:
     ///   - student: the ODE-initialised student (`dit.*`); the critic starts from the teacher.
@@ -57,15 +55,10 @@ public final class SelfForcingTrainer {
         }
         self.config = config
         teacherBundle = teacher
-        let (teacherModel, words) = try teacher.makeModels()
-        var m = DistributionMatching(teacher: teacherModel)
-        m.guidance = config.guidance
-        m.shift = config.generation.timestepShift
-        matching = m
-        embeddings = PromptEmbeddings(words: words)
-        unconditional = try teacherModel.crossAttentionCache(context: embeddings.zero)
-        generatorOptimizer = AdamW(learningRate: config.generatorLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
-        criticOptimizer = AdamW(learningRate: config.criticLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
+        distillation = try DistillationContext(teacher: teacher, guidance: config.guidance, shift: config.generation.timestepShift,
+                                               gradientClip: config.gradientClip)
+        generatorOptimizer = DistillationContext.optimizer(learningRate: config.generatorLearningRate, weightDecay: config.weightDecay)
+        criticOptimizer = DistillationContext.optimizer(learningRate: config.criticLearningRate, weightDecay: config.weightDecay)
         ema = EMA(decay: config.emaDecay)
         if let resume {
             generator = resume.generator.weights
@@ -93,60 +86,40 @@ public final class SelfForcingTrainer {
         let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0xD3D, 0)
         let prompt = dataset.prompt(seed: config.seed &* 1_000_003 &+ UInt64(n)).prompt
         let exitStep = Int(u.0 % UInt32(config.generation.denoisingSteps.count))
+        let matching = distillation.matching
         let sigma = matching.sigma(uniform: Float(u.1 >> 8) / Float(1 << 24))
-        let context = try embeddings(prompt)
+        let context = try distillation.embeddings(prompt)
         let isGeneratorStep = n % config.generatorEvery == 0
         let chunks = config.clipFrames / config.generation.chunkFrames
         let frameShape = EmbeddedModel.frameShape
 
-        // Generator rollout (recorded on generator steps).
-        var gLeaves: [String: Tensor] = [:]
-        for (k, v) in generator { gLeaves[k] = isGeneratorStep ? v.requiringGrad(k) : v }
-        let student = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(gLeaves, "dit."))
-        let criticFrozen = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(critic, "critic."))
-        let noise = rng.normalTensor(shape: [config.clipFrames] + frameShape, stream: (UInt64(2) << 40) | UInt64(n))
-        var generatorLoss: Float?
+        // Rollout (recorded on generator steps).
+        var leaves: [String: Tensor] = [:]
+        for (k, v) in generator { leaves[k] = isGeneratorStep ? v.requiringGrad(k) : v }
+        let student = try distillation.model(leaves, prefix: "dit.")
         let (video, tape) = try Tape.recording { () throws -> Tensor in
             let text = try student.crossAttentionCache(context: context)
             let rollout = try SelfForcingRollout(model: student, settings: config.generation, frameShape: frameShape)
             return try rollout.generate(chunks: chunks, text: text, exitStep: exitStep, noise: rng, stream: UInt64(n), gradients: isGeneratorStep)
         }
         let sample = video.detached()
-        let teacherText = try matching.teacher.crossAttentionCache(context: context)
+        var generatorLoss: Float?
         if isGeneratorStep {
-            let criticText = try criticFrozen.crossAttentionCache(context: context)
-            let signal = try matching.generatorSignal(x: sample, critic: criticFrozen, text: teacherText, criticText: criticText,
-                                                      unconditional: unconditional, sigma: sigma, noise: noise)
-            let loss = tape.continueRecording { distributionMatchingLoss(video, gradient: signal.gradient) }
-            let grads = tape.gradients(of: loss)
-            var g: [String: Tensor] = [:]
-            for (k, leaf) in gLeaves { if let gk = grads[leaf] { g[k] = gk } }
-            _ = clipGradientNorm(&g, maxNorm: config.gradientClip)
-            generator = try generatorOptimizer.update(generator, gradients: g)
+            let noise = rng.normalTensor(shape: [config.clipFrames] + frameShape, stream: (UInt64(2) << 40) | UInt64(n))
+            let (updated, loss) = try distillation.generatorUpdate(parameters: generator, leaves: leaves, optimizer: generatorOptimizer, tape: tape,
+                                                                   fresh: video, window: sample, critic: critic, context: context,
+                                                                   sigma: sigma, noise: noise)
+            generator = updated
             ema.update(generator)
-            generatorLoss = loss.scalars[0]
+            generatorLoss = loss
         }
-
-        // Critic: the flow loss on the student's sample.
-        var cLeaves: [String: Tensor] = [:]
-        for (k, v) in critic { cLeaves[k] = v.requiringGrad(k) }
-        let criticModel = try StudentParameters.model(teacherBundle.dit, Self.unprefixed(cLeaves, "critic."))
-        let criticNoise = rng.normalTensor(shape: sample.shape, stream: (UInt64(3) << 40) | UInt64(n))
         let criticSigma = matching.sigma(uniform: Float(u.2 >> 8) / Float(1 << 24))
-        let xt = FlowMatchSchedule(shift: config.generation.timestepShift).addNoise(clean: sample, noise: criticNoise, sigma: criticSigma)
-        let target = Tensor(shape: sample.shape, values: zip(criticNoise.scalars, sample.scalars).map { $0 - $1 })
-        let (criticLoss, criticTape) = try Tape.recording { () throws -> Tensor in
-            let text = try criticModel.crossAttentionCache(context: context)
-            let v = try criticModel.forward(xt, timesteps: [Float](repeating: criticSigma * 1000, count: sample.shape[0]), text: text, attention: .bidirectional)
-            return meanSquaredError(v, target)
-        }
-        let cg = criticTape.gradients(of: criticLoss)
-        var g: [String: Tensor] = [:]
-        for (k, leaf) in cLeaves { if let gk = cg[leaf] { g[k] = gk } }
-        _ = clipGradientNorm(&g, maxNorm: config.gradientClip)
-        critic = try criticOptimizer.update(critic, gradients: g)
+        let (updatedCritic, criticLoss) = try distillation.criticUpdate(
+            critic: critic, optimizer: criticOptimizer, sample: sample, supervised: sample.shape[0], context: context,
+            sigma: criticSigma, noise: rng.normalTensor(shape: sample.shape, stream: (UInt64(3) << 40) | UInt64(n)))
+        critic = updatedCritic
         step = n
-        return SelfForcingReport(step: n, criticLoss: criticLoss.scalars[0], generatorLoss: generatorLoss, exitStep: exitStep,
+        return SelfForcingReport(step: n, criticLoss: criticLoss, generatorLoss: generatorLoss, exitStep: exitStep,
                                  sigma: sigma, seconds: monotonicSeconds() - started)
     }
 

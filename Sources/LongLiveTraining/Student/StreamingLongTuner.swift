@@ -59,9 +59,7 @@ public final class StreamingLongTuner {
     public let generatorOptimizer: AdamW
     public let criticOptimizer: AdamW
     public private(set) var step = 0
-    let matching: DistributionMatching
-    let embeddings: PromptEmbeddings
-    let unconditional: CrossAttentionCache
+    let distillation: DistillationContext
     let dataset = WorldDataset(split: .training)
 
     // The running sequence.
@@ -80,15 +78,10 @@ public final class StreamingLongTuner {
         }
         self.config = config
         teacherBundle = teacher
-        let (teacherModel, words) = try teacher.makeModels()
-        var m = DistributionMatching(teacher: teacherModel)
-        m.guidance = config.guidance
-        m.shift = config.generation.timestepShift
-        matching = m
-        embeddings = PromptEmbeddings(words: words)
-        unconditional = try teacherModel.crossAttentionCache(context: embeddings.zero)
-        generatorOptimizer = AdamW(learningRate: config.generatorLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
-        criticOptimizer = AdamW(learningRate: config.criticLearningRate, beta1: 0, beta2: 0.999, weightDecay: config.weightDecay)
+        distillation = try DistillationContext(teacher: teacher, guidance: config.guidance, shift: config.generation.timestepShift,
+                                               gradientClip: config.gradientClip)
+        generatorOptimizer = DistillationContext.optimizer(learningRate: config.generatorLearningRate, weightDecay: config.weightDecay)
+        criticOptimizer = DistillationContext.optimizer(learningRate: config.criticLearningRate, weightDecay: config.weightDecay)
         base = StudentParameters.prefixed(StudentParameters.dit(student.tensors), "dit.")
         if let resume {
             trainable = resume.generator.weights
@@ -105,7 +98,7 @@ public final class StreamingLongTuner {
 
     /// The generator DiT for parameters `p` (LoRA attached, or the full trainable set).
     func generatorModel(_ p: [String: Tensor]) throws -> WanTransformer {
-        guard let rank = config.loraRank else { return try StudentParameters.model(teacherBundle.dit, SelfForcingTrainer.unprefixed(p, "dit.")) }
+        guard let rank = config.loraRank else { return try distillation.model(p, prefix: "dit.") }
         var w = try WanWeights.load(from: InMemoryTensors(SelfForcingTrainer.unprefixed(base, "dit.")), config: teacherBundle.dit)
         try LoRATraining.attach(SelfForcingTrainer.unprefixed(p, "lora."), to: &w, scale: config.loraAlpha / Float(rank))
         return try WanTransformer(config: teacherBundle.dit, weights: w)
@@ -135,7 +128,7 @@ public final class StreamingLongTuner {
         let isGeneratorStep = n % config.generatorEvery == 0
         let exitStep = Int(u.0 % UInt32(config.generation.denoisingSteps.count))
         let prompt = call >= switchCall ? prompts[1] : prompts[0]
-        let context = try embeddings(prompt)
+        let context = try distillation.embeddings(prompt)
 
         var leaves: [String: Tensor] = [:]
         for (k, v) in trainable { leaves[k] = isGeneratorStep ? v.requiringGrad(k) : v }
@@ -155,44 +148,21 @@ public final class StreamingLongTuner {
         // The supervised window: stored previous frames, then the new ones (only those get a gradient).
         let previous = Array(history.suffix(config.clipFrames - newFrames))
         let window = previous.isEmpty ? fresh.detached() : Tensor.concatenate(previous + [fresh.detached()])
-        let keep = previous.count
+        let matching = distillation.matching
         let sigma = matching.sigma(uniform: Float(u.1 >> 8) / Float(1 << 24))
-        let teacherText = try matching.teacher.crossAttentionCache(context: context)
         var generatorLoss: Float?
         if isGeneratorStep {
-            let criticModel = try StudentParameters.model(teacherBundle.dit, SelfForcingTrainer.unprefixed(critic, "critic."))
-            let noise = rng.normalTensor(shape: window.shape, stream: (UInt64(2) << 40) | UInt64(n))
-            let signal = try matching.generatorSignal(x: window, critic: criticModel, text: teacherText,
-                                                      criticText: try criticModel.crossAttentionCache(context: context),
-                                                      unconditional: unconditional, sigma: sigma, noise: noise)
-            let g = signal.gradient.rows(keep..<window.shape[0])
-            let loss = tape.continueRecording { distributionMatchingLoss(fresh, gradient: g) }
-            let grads = tape.gradients(of: loss)
-            var gs: [String: Tensor] = [:]
-            for (k, leaf) in leaves { if let gk = grads[leaf] { gs[k] = gk } }
-            _ = clipGradientNorm(&gs, maxNorm: config.gradientClip)
-            trainable = try generatorOptimizer.update(trainable, gradients: gs)
-            generatorLoss = loss.scalars[0]
+            let (updated, loss) = try distillation.generatorUpdate(
+                parameters: trainable, leaves: leaves, optimizer: generatorOptimizer, tape: tape, fresh: fresh, window: window,
+                critic: critic, context: context, sigma: sigma, noise: rng.normalTensor(shape: window.shape, stream: (UInt64(2) << 40) | UInt64(n)))
+            trainable = updated
+            generatorLoss = loss
         }
-
-        // Critic: flow loss on the window, new frames only.
-        var cLeaves: [String: Tensor] = [:]
-        for (k, v) in critic { cLeaves[k] = v.requiringGrad(k) }
-        let criticModel = try StudentParameters.model(teacherBundle.dit, SelfForcingTrainer.unprefixed(cLeaves, "critic."))
-        let eps = rng.normalTensor(shape: window.shape, stream: (UInt64(3) << 40) | UInt64(n))
-        let criticSigma = matching.sigma(uniform: Float(u.2 >> 8) / Float(1 << 24))
-        let xt = FlowMatchSchedule(shift: config.generation.timestepShift).addNoise(clean: window, noise: eps, sigma: criticSigma)
-        let target = Tensor(shape: window.shape, values: zip(eps.scalars, window.scalars).map { $0 - $1 }).rows(keep..<window.shape[0])
-        let (criticLoss, criticTape) = try Tape.recording { () throws -> Tensor in
-            let v = try criticModel.forward(xt, timesteps: [Float](repeating: criticSigma * 1000, count: window.shape[0]),
-                                            text: try criticModel.crossAttentionCache(context: context), attention: .bidirectional)
-            return meanSquaredError(v.rows(keep..<window.shape[0]), target)
-        }
-        let cg = criticTape.gradients(of: criticLoss)
-        var gc: [String: Tensor] = [:]
-        for (k, leaf) in cLeaves { if let gk = cg[leaf] { gc[k] = gk } }
-        _ = clipGradientNorm(&gc, maxNorm: config.gradientClip)
-        critic = try criticOptimizer.update(critic, gradients: gc)
+        let (updatedCritic, criticLoss) = try distillation.criticUpdate(
+            critic: critic, optimizer: criticOptimizer, sample: window, supervised: fresh.shape[0], context: context,
+            sigma: matching.sigma(uniform: Float(u.2 >> 8) / Float(1 << 24)),
+            noise: rng.normalTensor(shape: window.shape, stream: (UInt64(3) << 40) | UInt64(n)))
+        critic = updatedCritic
 
         let detached = fresh.detached()
         for f in 0..<detached.shape[0] { history.append(detached.rows(f..<(f + 1))) }
@@ -200,7 +170,7 @@ public final class StreamingLongTuner {
         call += 1
         step = n
         return LongTuningReport(step: n, sequence: sequence, startFrame: start, frames: newFrames, switched: switched,
-                                criticLoss: criticLoss.scalars[0], generatorLoss: generatorLoss, seconds: monotonicSeconds() - started)
+                                criticLoss: criticLoss, generatorLoss: generatorLoss, seconds: monotonicSeconds() - started)
     }
 
     /// Saves `folder/generator` and `folder/critic`; only at a sequence boundary, so resuming is exact.
