@@ -1,5 +1,6 @@
 import Testing
 import LongLiveTraining
+import LongLiveEngine
 import LongLiveWorld
 #if canImport(Glibc)
 import Glibc
@@ -139,5 +140,33 @@ import Glibc
         #expect(a.trainable["lora.blocks.0.ffn.0.lora_B.weight"]!.scalars == b.trainable["lora.blocks.0.ffn.0.lora_B.weight"]!.scalars)
         #expect(throws: LongLiveError.self) { try a.save(to: folder) }
         #expect(try a.bundle().kind == "student")
+    }
+
+    /// The training rollout is the inference algorithm: with the last exit step, no gradients and the
+    /// same noise it reproduces `StreamingGenerator` bit for bit, through a prompt switch with re-cache
+    /// (the training pipeline's re-cache: no global sink).
+    @Test func rolloutAtTheLastStepIsTheInferenceGenerator() throws {
+        let (model, words) = try Self.tinyTeacher().makeModels()
+        var settings = GenerationSettings()
+        settings.globalSink = false
+        settings.windowFrames = 9
+        let a = try words.encode("a small red circle moves left on a blue background")
+        let b = try words.encode("a small green circle moves left on a blue background")
+        let generator = try StreamingGenerator(model: model, settings: settings, frameShape: EmbeddedModel.frameShape, noise: SeededNoise(seed: 21))
+        let pa = try generator.addPrompt(embedding: a), pb = try generator.addPrompt(embedding: b)
+        var expected: [Tensor] = []
+        for prompt in [pa, pa, pa, pb, pb] { expected.append(try generator.nextChunk(prompt: prompt).latents) }
+
+        let rollout = try SelfForcingRollout(model: model, settings: settings, frameShape: EmbeddedModel.frameShape)
+        let noise = SeededNoise(seed: 21)
+        let ta = try model.crossAttentionCache(context: a), tb = try model.crossAttentionCache(context: b)
+        var got = [try rollout.generate(chunks: 3, text: ta, exitStep: 3, noise: noise, gradients: false)]
+        try rollout.recache(text: tb)
+        got.append(try rollout.generate(chunks: 2, text: tb, exitStep: 3, noise: noise, gradients: false))
+        #expect(Tensor.concatenate(got).scalars == Tensor.concatenate(expected).scalars)
+        // An earlier exit step is a different (noisier) video.
+        rollout.reset()
+        let early = try rollout.generate(chunks: 1, text: ta, exitStep: 1, noise: noise, gradients: false)
+        #expect(early.scalars != expected[0].scalars)
     }
 }

@@ -32,8 +32,10 @@ public final class SelfForcingRollout {
     /// Generates `chunks` chunks under `text`, each stopping at step `exitStep`; returns their clean
     /// latents `[chunks·chunkFrames, C, H, W]`. When `gradients` is set and a tape is recording, each
     /// chunk's exit forward (and the x0 conversion) is recorded; everything else never is.
-    /// Noise comes from `noise` streams keyed by (`stream`, absolute frame, step).
-    public func generate(chunks: Int, text: CrossAttentionCache, exitStep: Int, noise: Philox4x32, stream: UInt64,
+    /// Noise comes from `noise` exactly as the inference generator draws it (starting noise by absolute
+    /// frame, re-noise by absolute chunk and step), so with the last exit step and no gradients the
+    /// rollout is the inference algorithm itself (tested against ``StreamingGenerator``).
+    public func generate(chunks: Int, text: CrossAttentionCache, exitStep: Int, noise: NoiseSource,
                          gradients: Bool) throws -> Tensor {
         guard (0..<timesteps.count).contains(exitStep) else {
             throw LongLiveError("exit step \(exitStep) is outside 0..<\(timesteps.count)")
@@ -41,11 +43,8 @@ public final class SelfForcingRollout {
         let n = settings.chunkFrames
         var outputs: [Tensor] = []
         for _ in 0..<chunks {
-            let start = nextFrame
-            func draw(_ step: Int) -> Tensor {
-                noise.normalTensor(shape: [n] + frameShape, stream: stream &* 0x9E37_79B9 &+ UInt64(start) &* 16 &+ UInt64(step + 1))
-            }
-            var x = draw(-1)
+            let start = nextFrame, chunk = start / n
+            var x = try noise.chunkNoise(startFrame: start, frames: n, frameShape: frameShape)
             var clean = x
             for k in 0...exitStep {
                 let t = timesteps[k], sigma = sigma(step: k)
@@ -59,7 +58,10 @@ public final class SelfForcingRollout {
                         return schedule.predictClean(noisy: x, flow: v, sigma: sigma)
                     }
                 }
-                if k < exitStep { x = schedule.addNoise(clean: clean.detached(), noise: draw(k), sigma: self.sigma(step: k + 1)) }
+                if k < exitStep {
+                    let eps = try noise.renoise(chunk: chunk, step: k, frames: n, frameShape: frameShape)
+                    x = schedule.addNoise(clean: clean.detached(), noise: eps, sigma: self.sigma(step: k + 1))
+                }
             }
             let detachedClean = clean.detached()
             try Tape.withoutRecording {

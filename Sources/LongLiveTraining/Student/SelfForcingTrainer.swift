@@ -100,7 +100,8 @@ public final class SelfForcingTrainer {
         let (video, tape) = try Tape.recording { () throws -> Tensor in
             let text = try student.crossAttentionCache(context: context)
             let rollout = try SelfForcingRollout(model: student, settings: config.generation, frameShape: frameShape)
-            return try rollout.generate(chunks: chunks, text: text, exitStep: exitStep, noise: rng, stream: UInt64(n), gradients: isGeneratorStep)
+            return try rollout.generate(chunks: chunks, text: text, exitStep: exitStep,
+                                        noise: SeededNoise(seed: config.seed &* 0x9E37_79B9 &+ UInt64(n)), gradients: isGeneratorStep)
         }
         let sample = video.detached()
         var generatorLoss: Float?

@@ -142,8 +142,8 @@ public final class StreamingLongTuner {
         let newFrames = call == 0 ? config.clipFrames : config.newFrames
         let start = roll.nextFrame
         let (fresh, tape) = try Tape.recording { () throws -> Tensor in
-            try roll.generate(chunks: newFrames / config.generation.chunkFrames, text: text, exitStep: exitStep, noise: rng,
-                              stream: UInt64(sequence) << 20 | UInt64(call), gradients: isGeneratorStep)
+            try roll.generate(chunks: newFrames / config.generation.chunkFrames, text: text, exitStep: exitStep,
+                              noise: SeededNoise(seed: config.seed &* 0x9E37_79B9 &+ UInt64(sequence)), gradients: isGeneratorStep)
         }
         // The supervised window: stored previous frames, then the new ones (only those get a gradient).
         let previous = Array(history.suffix(config.clipFrames - newFrames))
