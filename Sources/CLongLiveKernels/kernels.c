@@ -26,6 +26,12 @@ void ll_kernels_force_portable(int on) { max_level = on ? 0 : 2; }
 void ll_kernels_limit_level(int level) { max_level = level; }
 int ll_kernels_level_limit(void) { return max_level; }
 
+// Worker budget of the calling thread for Parallel (0 = all cores); thread-local so concurrent
+// single-threaded tasks (data-parallel training micro-batches) do not fan out again.
+static _Thread_local int worker_budget = 0;
+int ll_worker_budget(void) { return worker_budget; }
+void ll_set_worker_budget(int n) { worker_budget = n; }
+
 // ---------------------------------------------------------------------------------------------
 // Portable versions.
 

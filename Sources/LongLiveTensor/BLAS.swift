@@ -34,7 +34,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let work = Double(m) * Double(n) * Double(k)
-        let workers = Parallel.threadCount
+        let workers = Parallel.workers
         if workers == 1 || work < 4e6 {
             sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return

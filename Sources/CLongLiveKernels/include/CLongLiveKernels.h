@@ -10,6 +10,9 @@ void ll_kernels_force_portable(int on);
 void ll_kernels_limit_level(int level);
 /// The calling thread's limit (2 = no limit).
 int ll_kernels_level_limit(void);
+/// Worker threads the calling thread's parallel loops may use (0 = all cores).
+int ll_worker_budget(void);
+void ll_set_worker_budget(int n);
 
 /// In-place row softmax of `rows` rows of `cols` floats (row stride `ld`) of `scale * x`.
 void ll_softmax_rows(float *x, long rows, long cols, long ld, float scale);

@@ -26,7 +26,7 @@ final class VAEAttentionBlock: VAEFrameLayer {
         let qkv = toQKV.apply([norm(x)])  // [3d, H, W]: rows of q, k, v are channels, columns pixels
         let d = channels, n = x.shape[1] * x.shape[2]
         let q = UnsafePointer(qkv.floatPointer), k = q + d * n, v = q + 2 * d * n
-        let cores = Parallel.threadCount
+        let cores = Parallel.workers
         let tile = max(1, min(VAEAttentionBlock.scoreBudget / n, (n + 2 * cores - 1) / (2 * cores)))
         let tiles = (n + tile - 1) / tile
         let scale = 1 / Float(d).squareRoot()

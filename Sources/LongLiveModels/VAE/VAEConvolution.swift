@@ -89,7 +89,7 @@ struct VAEConvolution {
             return (tap, UnsafePointer(frame.floatPointer))
         }
         // Tiles of whole output rows: within the im2col budget, and at least two per core when the frame has the rows.
-        let cores = Parallel.threadCount
+        let cores = Parallel.workers
         let byBudget = pointwise ? ho : max(1, VAEConvolution.im2colBudget / (kSlice * wo))
         let rowsPerTile = max(1, min(byBudget, (ho + 2 * cores - 1) / (2 * cores)))
         let tiles = (ho + rowsPerTile - 1) / rowsPerTile

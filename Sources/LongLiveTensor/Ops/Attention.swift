@@ -56,7 +56,7 @@ public func attention(
     guard rows > 0 else { return }
     precondition(totalKeys > 0, "attention over an empty key set")
     // Enough items for every core, each tile within the cache budget.
-    let workers = Parallel.threadCount
+    let workers = Parallel.workers
     var tile = max(16, min(rows, attentionTileFloats / totalKeys))
     let minItems = 2 * workers
     if heads * ((rows + tile - 1) / tile) < minItems {

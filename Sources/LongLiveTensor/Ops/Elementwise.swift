@@ -126,4 +126,6 @@ public enum SIMDKernels {
     /// Caps the SIMD level (0 portable, 1 AVX2, 2 default) on the calling thread (and its workers), so
     /// tests can check every path on one CPU.
     public static func limitLevel(_ level: Int32) { ll_kernels_limit_level(level) }
+    /// The calling thread's limit (2: none).
+    public static var levelLimit: Int32 { ll_kernels_level_limit() }
 }

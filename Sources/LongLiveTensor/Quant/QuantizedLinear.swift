@@ -64,7 +64,7 @@ public func quantizedLinear(_ x: Tensor, weight: QuantizedMatrix, bias: Tensor?,
 private func dequantizedSGEMM(_ x: Tensor, _ w: QuantizedMatrix, _ bias: Tensor?, rows: Int, outShape: [Int]) -> Tensor {
     let outF = w.outFeatures, inF = w.inFeatures
     let (scales, rowStride, blockStride) = w.floatScales()
-    let workers = Parallel.threadCount
+    let workers = Parallel.workers
     let perWorker = ((outF + workers - 1) / workers + 15) / 16 * 16
     let byMemory = max(64, (4 << 20) / inF)
     let tile = max(1, min(perWorker, byMemory))
