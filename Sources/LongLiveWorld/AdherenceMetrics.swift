@@ -70,7 +70,7 @@ extension VideoAnalysis {
         let r = segmentRanges[k]
         let prev = script.segments[k - 1].scene.attributes, cur = script.segments[k].scene
         let changed = script.segments[k - 1].scene.changedAttributes(to: cur).filter { prev[$0] != nil && $0 != .count }
-        let frames = (r.lowerBound + fps / 2)..<r.upperBound
+        let frames = min(r.lowerBound + fps / 2, r.upperBound)..<r.upperBound
         guard !changed.isEmpty, !frames.isEmpty else { return nil }
         return Double(frames.filter { t in changed.contains { value($0, at: t) == prev[$0] } }.count) / Double(frames.count)
     }

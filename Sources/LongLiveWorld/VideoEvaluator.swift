@@ -36,7 +36,7 @@ public enum VideoEvaluator {
         var crossSC: [Double] = [], crossBC: [Double] = [], steadyAll: [Double] = [], fullAll: [Double] = []
         for (k, r) in ranges.enumerated() {
             let full = mean(r.map { scs[$0] })
-            let steady = mean(((r.lowerBound + fps / 2)..<r.upperBound).map { scs[$0] }) ?? full
+            let steady = mean((min(r.lowerBound + fps / 2, r.upperBound)..<r.upperBound).map { scs[$0] }) ?? full
             if let f = full { fullAll.append(f) }
             if let s = steady { steadyAll.append(s) }
             var e: [EvalReport.Entry] = [("adherence", full), ("adherence_steady", steady), ("hard_accuracy", mean(r.map { hard[$0] }).map { $0 * 100 }),

@@ -52,4 +52,14 @@ import LongLiveTensor
         // Every colour keeps four shapes in training.
         #expect(Set(DataSplit.heldOutPairs.keys) == Set(ObjectColor.allCases))
     }
+
+    @Test func segmentsShorterThanHalfASecondAreScored() {
+        // The steady-state and stale-rate windows start half a second into a segment; a shorter
+        // segment gives them nothing instead of an invalid range.
+        let script = ScriptGenerator.script(seed: 4, segments: 3, segmentFrames: 5)
+        let frames = WorldSimulator(script: script, width: 32, height: 32).render()
+        let report = VideoEvaluator.evaluate(script: script, frames: frames, reference: frames)
+        #expect(report.segments.count == 3)
+        #expect(report["adherence"].map { $0 > 90 } == true)
+    }
 }
