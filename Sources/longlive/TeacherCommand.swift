@@ -154,14 +154,16 @@ extension TeacherCommand {
                     let ts = [Float](repeating: sigma * 1000, count: 12)
                     let vc = try model.forward(xt, timesteps: ts, text: model.crossAttentionCache(context: words.encode(clip.prompt)), attention: .bidirectional)
                     let vu = try model.forward(xt, timesteps: ts, text: model.crossAttentionCache(context: Tensor(zeros: [words.config.maxTokens, words.config.dim])), attention: .bidirectional)
-                    let norm = Double(x0.scalars.reduce(0) { $0 + $1 * $1 })
+                    let x = x0.scalars, noisy = xt.scalars
+                    let norm = x.reduce(0.0) { $0 + Double($1) * Double($1) }
                     func err(_ v: Tensor) -> Double {
+                        let vs = v.scalars
                         var e = 0.0
-                        for j in 0..<x0.count { let d = Double(xt.scalars[j] - sigma * v.scalars[j] - x0.scalars[j]); e += d * d }
+                        for j in 0..<x.count { let d = Double(noisy[j] - sigma * vs[j] - x[j]); e += d * d }
                         return (e / norm).squareRoot()
                     }
                     ec += err(vc); eu += err(vu)
-                    en += (zip(xt.scalars, x0.scalars).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / norm).squareRoot()
+                    en += (zip(noisy, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / norm).squareRoot()
                 }
                 let c = Double(clips)
                 print("\(sigma) | \(fmt(ec / c, 4)) | \(fmt(eu / c, 4)) | \(fmt(en / c, 4))")
