@@ -58,9 +58,7 @@ public enum EmbeddedModel {
     public static func weights() throws -> (source: TensorSource, config: WanConfig) {
         if let path = locate() {
             let bundle = try WorldModelBundle.load(path)
-            var dit: [String: Tensor] = [:]
-            for (k, v) in bundle.tensors where k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v }
-            return (InMemoryTensors(dit, description: path), bundle.dit)
+            return (InMemoryTensors(WorldModelBundle.withoutPrefix(bundle.tensors, "dit."), description: path), bundle.dit)
         }
         return (InMemoryTensors(WanWeights.random(config: config, seed: 0xE3BE_DDED), description: "embedded random model"), config)
     }

@@ -57,21 +57,25 @@ public struct WorldDataset: Sendable {
     /// A clip of `frames` frames of a random scene. It starts at a random moment of the scene's
     /// motion, so clips do not all begin at the same phase.
     public func clip(seed: UInt64, frames: Int) -> TrainingClip {
-        var rng = WorldRandom(seed: seed, 0xC11F)
-        let scene = ScriptGenerator.scene(&rng, split: split)
-        let offset = rng.int(2 * fps)
-        let segment = ScriptSegment(scene: scene, frames: frames + offset, variant: rng.int(6))
+        let draw = clipDraw(seed: seed)
+        let segment = ScriptSegment(scene: draw.scene, frames: frames + draw.offset, variant: draw.variant)
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
-        return TrainingClip(frames: render(sim, offset..<(offset + frames)), prompt: segment.prompt, scene: scene)
+        return TrainingClip(frames: render(sim, draw.offset..<(draw.offset + frames)), prompt: segment.prompt, scene: draw.scene)
     }
 
     /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's
     /// distillation needs prompts only.
     public func prompt(seed: UInt64) -> (prompt: String, scene: SceneSpec) {
+        let draw = clipDraw(seed: seed)
+        return (ScriptSegment(scene: draw.scene, frames: 1, variant: draw.variant).prompt, draw.scene)
+    }
+
+    /// The random choices of clip `seed`: scene, start offset (frames into its motion), prompt variant.
+    func clipDraw(seed: UInt64) -> (scene: SceneSpec, offset: Int, variant: Int) {
         var rng = WorldRandom(seed: seed, 0xC11F)
         let scene = ScriptGenerator.scene(&rng, split: split)
-        _ = rng.int(2 * fps)
-        return (ScriptSegment(scene: scene, frames: 1, variant: rng.int(6)).prompt, scene)
+        let offset = rng.int(2 * fps)
+        return (scene, offset, rng.int(6))
     }
 
     /// A batch of clips: frames [B, T, ...] and one prompt per clip (seeds `seed`, `seed+1`, ...).

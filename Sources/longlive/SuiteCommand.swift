@@ -45,7 +45,6 @@ struct SuiteCommand: ParsableCommand {
         if let limit { names = Array(names.prefix(limit)) }
         guard !names.isEmpty else { throw LongLiveError("\(suite) holds no script_NNN.json files; write a suite with `longlive world scripts`") }
         if let videos, !FileIO.isDirectory(videos) { try FileIO.makeDirectory(videos) }
-        let decoder = PixelCodecDecoder(codec: EmbeddedModel.codec)
         var reports: [EvalReport] = []
         var chunkSeconds: [Double] = []
         let started = monotonicSeconds()
@@ -63,9 +62,7 @@ struct SuiteCommand: ParsableCommand {
             while frame < script.frameCount {
                 let chunk = try generator.nextChunk(prompt: ids[script.segmentIndex(at: frame)])
                 chunkSeconds.append(chunk.seconds)
-                let rgb = try decoder.decodeChunk(chunk.latents)
-                for f in 0..<rgb.shape[0] {
-                    let vf = try VideoFrame(tensor: rgb.rows(f..<(f + 1)).reshaped(Array(rgb.shape.dropFirst())))
+                for vf in try TeacherCommand.frames(chunk.latents) {
                     try sink?.append(vf)
                     frames.append(RGBImage(width: vf.width, height: vf.height, pixels: vf.rgb))
                 }

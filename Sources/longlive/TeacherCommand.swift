@@ -23,7 +23,7 @@ struct TeacherCommand: ParsableCommand {
         }
     }
 
-    /// Latents → frames for a video writer.
+    /// Pixel-codec latents (the world models' space) → frames for a video writer.
     static func frames(_ latents: Tensor) throws -> [VideoFrame] {
         let rgb = try PixelCodecDecoder(codec: EmbeddedModel.codec).decodeChunk(latents)
         let shape = Array(rgb.shape.dropFirst())

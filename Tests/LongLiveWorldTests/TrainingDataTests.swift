@@ -11,6 +11,8 @@ import LongLiveTensor
         #expect(a.frames.scalars != c.frames.scalars)
         #expect(a.frames.scalars.allSatisfy { $0 >= -1 && $0 <= 1 })
         #expect(try PromptParser.parse(a.prompt) == a.scene)
+        // The prompt alone (what distillation draws) is the clip's.
+        #expect(ds.prompt(seed: 5).prompt == a.prompt && ds.prompt(seed: 5).scene == a.scene)
         let hwc = WorldDataset(channelsFirst: false).clip(seed: 5, frames: 6)
         #expect(hwc.frames.shape == [6, 64, 64, 3])
         // Same pixels in the other layout: channel 0 of pixel (0,0) of frame 0, and a pixel of frame 5.

@@ -49,12 +49,17 @@ public struct WorldModelBundle {
 
     /// The DiT and the word encoder.
     public func makeModels() throws -> (model: WanTransformer, words: WordEncoder) {
-        var dit: [String: Tensor] = [:], text: [String: Tensor] = [:]
-        for (k, v) in tensors {
-            if k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v } else if k.hasPrefix("text.") { text[String(k.dropFirst(5))] = v }
-        }
+        let dit = WorldModelBundle.withoutPrefix(tensors, "dit."), text = WorldModelBundle.withoutPrefix(tensors, "text.")
         let model = try WanTransformer(config: self.dit, weights: WanWeights.load(from: InMemoryTensors(dit), config: self.dit))
         return (model, try WordEncoder(config: words, parameters: text))
+    }
+
+    /// The entries of `tensors` named `prefix…`, with the prefix removed (`dit.head.head.weight` →
+    /// `head.head.weight`): how every world-model dictionary is split into its networks.
+    public static func withoutPrefix(_ tensors: [String: Tensor], _ prefix: String) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        return out
     }
 
     /// The word encoder's configuration as JSON (`text_config`).

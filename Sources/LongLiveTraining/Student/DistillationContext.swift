@@ -26,7 +26,7 @@ final class DistillationContext {
 
     /// A DiT over the `prefix`-named entries of `p`.
     func model(_ p: [String: Tensor], prefix: String) throws -> WanTransformer {
-        try StudentParameters.model(teacherBundle.dit, SelfForcingTrainer.unprefixed(p, prefix))
+        try StudentParameters.model(teacherBundle.dit, p, prefix: prefix)
     }
 
     /// The generator update: the DMD gradient on `window` (detached; its last `supervised` frames are

@@ -44,7 +44,7 @@ public final class ODEInitTrainer {
             parameters = checkpoint.weights
             checkpoint.restore(optimizer: optimizer, ema: nil)
         } else {
-            parameters = StudentParameters.prefixed(StudentParameters.dit(teacher.tensors), "dit.")
+            parameters = StudentParameters.dit(teacher.tensors)
         }
     }
 
@@ -76,7 +76,7 @@ public final class ODEInitTrainer {
 
         var leaves: [String: Tensor] = [:]
         for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
-        let model = try StudentParameters.model(teacher.dit, StudentParameters.dit(leaves))
+        let model = try StudentParameters.model(teacher.dit, leaves, prefix: "dit.")
         let context = try embeddings(prompt)
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = try model.crossAttentionCache(context: context)
@@ -99,8 +99,6 @@ public final class ODEInitTrainer {
 
     /// The student as a world-model file (the teacher's word encoder included).
     public func bundle() -> WorldModelBundle {
-        var t = parameters
-        for (k, v) in teacher.tensors where k.hasPrefix("text.") { t[k] = v }
-        return WorldModelBundle(kind: "student", dit: teacher.dit, words: teacher.words, tensors: t, notes: ["stage": "ode", "step": String(step)])
+        StudentParameters.bundle(parameters, teacher: teacher, notes: ["stage": "ode", "step": String(step)])
     }
 }

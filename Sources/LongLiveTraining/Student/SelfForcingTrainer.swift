@@ -67,15 +67,9 @@ public final class SelfForcingTrainer {
             resume.critic.restore(optimizer: criticOptimizer, ema: nil)
             step = resume.generator.state["step_total"]?.intValue ?? resume.critic.step
         } else {
-            generator = StudentParameters.prefixed(StudentParameters.dit(student.tensors), "dit.")
-            critic = StudentParameters.prefixed(StudentParameters.dit(teacher.tensors), "critic.")
+            generator = StudentParameters.dit(student.tensors)
+            critic = StudentParameters.dit(teacher.tensors, as: "critic.")
         }
-    }
-
-    static func unprefixed(_ p: [String: Tensor], _ prefix: String) -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
-        for (k, v) in p where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
-        return out
     }
 
     /// One step: a rollout, a critic update, and on every `generatorEvery`-th step a generator update.
@@ -138,10 +132,7 @@ public final class SelfForcingTrainer {
 
     /// The student (EMA weights when `useEMA` and available) as a world-model file.
     public func bundle(useEMA: Bool = false) -> WorldModelBundle {
-        let weights = useEMA && !ema.shadow.isEmpty ? ema.shadow : generator
-        var t = weights
-        for (k, v) in teacherBundle.tensors where k.hasPrefix("text.") { t[k] = v }
-        return WorldModelBundle(kind: "student", dit: teacherBundle.dit, words: teacherBundle.words, tensors: t,
-                                notes: ["stage": "dmd", "step": String(step)])
+        StudentParameters.bundle(useEMA && !ema.shadow.isEmpty ? ema.shadow : generator, teacher: teacherBundle,
+                                 notes: ["stage": "dmd", "step": String(step)])
     }
 }

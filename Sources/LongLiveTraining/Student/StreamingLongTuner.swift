@@ -82,7 +82,7 @@ public final class StreamingLongTuner {
                                                gradientClip: config.gradientClip)
         generatorOptimizer = DistillationContext.optimizer(learningRate: config.generatorLearningRate, weightDecay: config.weightDecay)
         criticOptimizer = DistillationContext.optimizer(learningRate: config.criticLearningRate, weightDecay: config.weightDecay)
-        base = StudentParameters.prefixed(StudentParameters.dit(student.tensors), "dit.")
+        base = StudentParameters.dit(student.tensors)
         if let resume {
             trainable = resume.generator.weights
             critic = resume.critic.weights
@@ -92,15 +92,15 @@ public final class StreamingLongTuner {
             sequence = (resume.generator.state["sequence"]?.intValue ?? 0) - 1
         } else {
             trainable = config.loraRank.map { StudentParameters.prefixed(LoRATraining.initial(teacher.dit, rank: $0, seed: config.seed &+ 77), "lora.") } ?? base
-            critic = StudentParameters.prefixed(StudentParameters.dit(teacher.tensors), "critic.")
+            critic = StudentParameters.dit(teacher.tensors, as: "critic.")
         }
     }
 
     /// The generator DiT for parameters `p` (LoRA attached, or the full trainable set).
     func generatorModel(_ p: [String: Tensor]) throws -> WanTransformer {
         guard let rank = config.loraRank else { return try distillation.model(p, prefix: "dit.") }
-        var w = try WanWeights.load(from: InMemoryTensors(SelfForcingTrainer.unprefixed(base, "dit.")), config: teacherBundle.dit)
-        try LoRATraining.attach(SelfForcingTrainer.unprefixed(p, "lora."), to: &w, scale: config.loraAlpha / Float(rank))
+        var w = try WanWeights.load(from: InMemoryTensors(WorldModelBundle.withoutPrefix(base, "dit.")), config: teacherBundle.dit)
+        try LoRATraining.attach(WorldModelBundle.withoutPrefix(p, "lora."), to: &w, scale: config.loraAlpha / Float(rank))
         return try WanTransformer(config: teacherBundle.dit, weights: w)
     }
 
@@ -189,16 +189,14 @@ public final class StreamingLongTuner {
 
     /// The trained LoRA in PEFT naming (nil for full fine-tuning).
     public func adapter() -> [(String, Tensor)]? {
-        config.loraRank == nil ? nil : LoRATraining.peftTensors(SelfForcingTrainer.unprefixed(trainable, "lora."), alpha: config.loraAlpha)
+        config.loraRank == nil ? nil : LoRATraining.peftTensors(WorldModelBundle.withoutPrefix(trainable, "lora."), alpha: config.loraAlpha)
     }
 
     /// The tuned student, LoRA merged, as a world-model file.
     public func bundle() throws -> WorldModelBundle {
-        var dit = SelfForcingTrainer.unprefixed(config.loraRank == nil ? trainable : base, "dit.")
-        if config.loraRank != nil { dit = try LoRATraining.merged(dit, lora: SelfForcingTrainer.unprefixed(trainable, "lora."), alpha: config.loraAlpha) }
-        var t = StudentParameters.prefixed(dit, "dit.")
-        for (k, v) in teacherBundle.tensors where k.hasPrefix("text.") { t[k] = v }
-        return WorldModelBundle(kind: "student", dit: teacherBundle.dit, words: teacherBundle.words, tensors: t,
-                                notes: ["stage": "long", "step": String(step)])
+        var dit = WorldModelBundle.withoutPrefix(config.loraRank == nil ? trainable : base, "dit.")
+        if config.loraRank != nil { dit = try LoRATraining.merged(dit, lora: WorldModelBundle.withoutPrefix(trainable, "lora."), alpha: config.loraAlpha) }
+        return StudentParameters.bundle(StudentParameters.prefixed(dit, "dit."), teacher: teacherBundle,
+                                        notes: ["stage": "long", "step": String(step)])
     }
 }

@@ -111,10 +111,7 @@ public final class TeacherTrainer {
 
     /// The DiT and word encoder built from `params` (with or without gradient leaves).
     func models(_ params: [String: Tensor]) throws -> (WanTransformer, WordEncoder) {
-        var dit: [String: Tensor] = [:], text: [String: Tensor] = [:]
-        for (k, v) in params {
-            if k.hasPrefix("dit.") { dit[String(k.dropFirst(4))] = v } else if k.hasPrefix("text.") { text[String(k.dropFirst(5))] = v }
-        }
+        let dit = WorldModelBundle.withoutPrefix(params, "dit."), text = WorldModelBundle.withoutPrefix(params, "text.")
         let model = try WanTransformer(config: config.dit, weights: WanWeights.load(from: InMemoryTensors(dit), config: config.dit))
         return (model, try WordEncoder(config: config.words, parameters: text))
     }
