@@ -68,12 +68,28 @@ struct TeacherCommand: ParsableCommand {
         @Option(help: "Frames (the teacher was trained on 12).") var frames = 12
         @Option var seed: UInt64 = 0
         @Option(name: .shortAndLong, help: "Video file (.y4m, or a folder for PNG frames).") var output = "teacher.y4m"
+        @Option(help: "Video-to-video: start from this 64×64 video's first FRAMES frames instead of pure noise.") var from: String?
+        @Option(help: "With --from: the noise level to start at (1 = pure noise, small = keep the layout).") var strength: Float = 0.6
         @OptionGroup var sampling: SamplingOptions
 
         func run() throws {
             let gen = try sampling.generator()
             let started = monotonicSeconds()
-            let latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
+            let latents: Tensor
+            if let from {
+                let video = try VideoFile.read(from).frames
+                guard video.count >= frames else { throw LongLiveError("\(from) has \(video.count) frames; --frames asks for \(frames)") }
+                let pixels = try Tensor.concatenate(video.prefix(frames).map { f -> Tensor in
+                    guard f.width == EmbeddedModel.frameShape[2] * 4, f.height == EmbeddedModel.frameShape[1] * 4 else {
+                        throw LongLiveError("\(from) is \(f.width)x\(f.height); the teacher works at \(EmbeddedModel.frameShape[2] * 4)x\(EmbeddedModel.frameShape[1] * 4)")
+                    }
+                    let t = f.tensor()
+                    return Tensor(uninitialized: [1] + t.shape) { o in t.withFloats { s in for i in 0..<o.count { o[i] = (s[i] + 1) / 2 } } }
+                })
+                latents = try gen.latents(prompt: prompt, from: EmbeddedModel.codec.encode(pixels), strength: strength, seed: seed)
+            } else {
+                latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
+            }
             var video = try VideoFile.writer(path: output, width: EmbeddedModel.frameShape[2] * 4, height: EmbeddedModel.frameShape[1] * 4, fps: EmbeddedModel.fps)
             for f in try TeacherCommand.frames(latents) { try video.append(f) }
             try video.finish()
@@ -178,7 +194,8 @@ struct TeacherShapeOptions: ParsableArguments {
     @Option(help: "DiT blocks (old checkpoints only).") var layers: Int = 6
     @Option(help: "Attention heads (old checkpoints only).") var heads: Int = 4
 
-    func config() -> TeacherConfig { TeacherConfig.world(dim: dim, layers: layers, heads: heads) }
+    /// Such checkpoints all predicted the flow.
+    func config() -> TeacherConfig { TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: .flow) }
 }
 
 /// Mean and normal-approximation 95 % confidence half-width of per-item values.

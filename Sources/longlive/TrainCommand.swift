@@ -33,13 +33,20 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
+    @Option(help: "What the DiT head predicts: sample (the clean clip; see ModelPrediction) or flow (as Wan).") var prediction: String = "sample"
+    @Flag(help: "With --warm-start: start the output head (head.head) from zero, e.g. when --prediction differs from the warm start's.") var resetHead = false
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
     func config() -> TeacherConfig {
-        var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads)
+        var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation
         return c
+    }
+
+    func validate() throws {
+        guard ModelPrediction(rawValue: prediction) != nil else { throw ValidationError("--prediction must be sample or flow, got \(prediction)") }
+        if resetHead && warmStart == nil { throw ValidationError("--reset-head only applies with --warm-start") }
     }
 
     func run() throws {
@@ -51,7 +58,14 @@ struct TrainTeacherCommand: ParsableCommand {
             guard let warmStartRaw else { throw ValidationError("--warm-start needs --warm-start-raw (the raw weights written by `teacher export --raw-out`)") }
             let ema = try WorldModelBundle.load(warmStart), raw = try WorldModelBundle.load(warmStartRaw)
             guard let step = raw.notes["step"].flatMap(Int.init) else { throw LongLiveError("\(warmStartRaw) records no training step") }
-            trainer = try TeacherTrainer(config: config(), warmStart: raw.tensors, ema: ema.tensors, step: step)
+            var weights = raw.tensors, shadow = ema.tensors
+            if resetHead {
+                for name in ["dit.head.head.weight", "dit.head.head.bias"] {
+                    guard let w = weights[name] else { throw LongLiveError("\(warmStartRaw) has no \(name) to reset") }
+                    weights[name] = Tensor(zeros: w.shape); shadow[name] = Tensor(zeros: w.shape)
+                }
+            }
+            trainer = try TeacherTrainer(config: config(), warmStart: weights, ema: shadow, step: step)
         } else {
             trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
         }

@@ -68,4 +68,22 @@ import LongLiveEngine
         #expect(a.scalars.allSatisfy { $0.isFinite })
         #expect(throws: LongLiveError.self) { try gen.latents(prompt: "a blue square", frames: 2, seed: 5) }
     }
+
+    @Test func videoToVideoStartsPartWayDownTheGrid() throws {
+        let sampler = EulerSampler(steps: 8, guidance: 2)
+        #expect(sampler.firstStep(atMost: 1) == 0 && sampler.firstStep(atMost: 0.001) == 8)
+        let k = sampler.firstStep(atMost: 0.5)
+        #expect(sampler.sigmas[k] <= 0.5 && sampler.sigmas[k - 1] > 0.5)
+        let gen = try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler)
+        let prompt = "a red circle moves left"
+        let plain = try gen.latents(prompt: prompt, frames: 2, seed: 9)
+        let clean = Philox4x32(seed: 1).normalTensor(shape: [2, 48, 16, 16], stream: 3)
+        // Strength 1 starts from pure noise: exactly the plain sample.
+        #expect(try gen.latents(prompt: prompt, from: clean, strength: 1, seed: 9).scalars == plain.scalars)
+        // A small strength stays much closer to the source clip than a sample from noise does.
+        func distance(_ a: Tensor) -> Float { zip(a.scalars, clean.scalars).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+        #expect(distance(try gen.latents(prompt: prompt, from: clean, strength: 0.2, seed: 9)) < 0.5 * distance(plain))
+        #expect { try gen.latents(prompt: prompt, from: Tensor(zeros: [2, 48, 8, 8]), strength: 0.5, seed: 9) } throws: { "\($0)".contains("video-to-video needs latents") }
+        #expect { try gen.latents(prompt: prompt, from: clean, strength: 0, seed: 9) } throws: { "\($0)".contains("strength must be in (0, 1]") }
+    }
 }

@@ -69,6 +69,21 @@ import LongLiveModels
     }
 
     @Test func bidirectionalGradientsMatchFiniteDifferences() throws { try check(.bidirectional, "bidirectional") }
+
+    /// The embedded models' sample prediction: the head's output turned into flow inside the model.
+    /// Timesteps below the σ floor included, where the division uses the floor.
+    @Test func samplePredictionGradientsMatchFiniteDifferences() throws {
+        var config = try WanConfig.parse(json: try FileIO.readText(Fixtures.directory + "/dit_tiny_config.json"), source: "config")
+        config.prediction = .sample
+        let base = try WanWeights.load(from: CheckpointTensors([try Fixtures.open("dit_tiny_weights.safetensors")]), config: config)
+        let f = try Fixtures.open("dit_tiny_forward.safetensors")
+        let x = framesFirst(try f.tensor("x")), context = try f.tensor("context")
+        let t = (0..<x.shape[0]).map { [20, 300, 900][$0 % 3] as Float }
+        try check(config: config, base: "sample prediction") { w in
+            let m = try WanTransformer(config: config, weights: w)
+            return try m.forward(x, timesteps: t, text: try m.crossAttentionCache(context: context), attention: .bidirectional)
+        } baseWeights: { base }
+    }
     @Test func blockCausalGradientsMatchFiniteDifferences() throws { try check(.blockCausal(framesPerBlock: 3, windowFrames: nil), "block-causal") }
 
     /// Self-Forcing's exit step: the newest chunk runs through the KV cache with gradients while the

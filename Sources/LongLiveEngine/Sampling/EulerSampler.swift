@@ -22,16 +22,22 @@ public struct EulerSampler: Sendable {
         }
     }
 
+    /// The first step whose σ is at most `strength`: where a partial denoise (video-to-video) starts.
+    public func firstStep(atMost strength: Float) -> Int {
+        sigmas.prefix(steps).firstIndex { $0 <= strength } ?? steps
+    }
+
     /// Denoises `noise` ([frames, C, H, W]) under `text`; `unconditional` is the zero-text cache
     /// (nil, or guidance 1, skips the second branch). `visit(k, σ_k, x_k)` sees every state before
-    /// step k and, with k = N, the clean result.
+    /// step k and, with k = N, the clean result. With `startStep` > 0, `noise` is the state at
+    /// σ of that step (a noised clean clip) and the steps before it are skipped.
     public func sample(
         model: WanTransformer, noise: Tensor, text: CrossAttentionCache, unconditional: CrossAttentionCache?,
-        visit: ((Int, Float, Tensor) throws -> Void)? = nil
+        startStep: Int = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil
     ) throws -> Tensor {
         let frames = noise.shape[0]
         let g = guidance
-        return try integrate(noise: noise, visit: visit) { x, sigma in
+        return try integrate(noise: noise, startStep: startStep, visit: visit) { x, sigma in
             let t = [Float](repeating: sigma * 1000, count: frames)
             let v = try model.forward(x, timesteps: t, text: text, attention: .bidirectional)
             guard let unconditional, g != 1 else { return v }
@@ -44,12 +50,14 @@ public struct EulerSampler: Sendable {
 
     /// The Euler integration itself, for any velocity field `velocity(x, σ)`.
     public func integrate(
-        noise: Tensor, visit: ((Int, Float, Tensor) throws -> Void)? = nil, velocity: (Tensor, Float) throws -> Tensor
+        noise: Tensor, startStep: Int = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil,
+        velocity: (Tensor, Float) throws -> Tensor
     ) throws -> Tensor {
         guard steps >= 1 else { throw LongLiveError("the sampler needs at least one step, got \(steps)") }
+        guard (0...steps).contains(startStep) else { throw LongLiveError("start step \(startStep) is outside 0...\(steps)") }
         let grid = sigmas
         var x = noise.float32()
-        for k in 0..<steps {
+        for k in startStep..<steps {
             try visit?(k, grid[k], x)
             let v = try velocity(x, grid[k])
             guard v.shape == x.shape else { throw LongLiveError("velocity has shape \(v.shape), state \(x.shape)") }

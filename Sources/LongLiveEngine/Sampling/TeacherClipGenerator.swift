@@ -38,4 +38,22 @@ public final class TeacherClipGenerator {
         try sampler.sample(model: model, noise: noise(frames: frames, seed: seed), text: text(prompt),
                            unconditional: unconditional, visit: visit)
     }
+
+    /// Video-to-video: `clean` latents noised to the first grid level at or below `strength`
+    /// (`x = (1−σ)·clean + σ·ε`, ε the clip's seed noise), then denoised under `prompt`. Strength 1
+    /// is plain sampling from noise; small strengths keep the layout and only redo the detail —
+    /// which also shows at which noise levels a model's trajectory goes wrong.
+    public func latents(prompt: String, from clean: Tensor, strength: Float, seed: UInt64) throws -> Tensor {
+        guard clean.rank == 4, Array(clean.shape.dropFirst()) == frameShape else {
+            throw LongLiveError("video-to-video needs latents [F, \(frameShape.map(String.init).joined(separator: ", "))], got \(clean.shape)")
+        }
+        guard strength > 0, strength <= 1 else { throw LongLiveError("strength must be in (0, 1], got \(strength)") }
+        let start = sampler.firstStep(atMost: strength)
+        let sigma = sampler.sigmas[start]
+        let eps = noise(frames: clean.shape[0], seed: seed)
+        let x = Tensor(uninitialized: clean.shape) { o in
+            clean.withFloats { c in eps.withFloats { e in for i in 0..<o.count { o[i] = (1 - sigma) * c[i] + sigma * e[i] } } }
+        }
+        return try sampler.sample(model: model, noise: x, text: text(prompt), unconditional: unconditional, startStep: start)
+    }
 }

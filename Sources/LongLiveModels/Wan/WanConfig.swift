@@ -14,6 +14,9 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
     public var qkNorm: Bool = true
     public var crossAttnNorm: Bool = true
     public var eps: Float = 1e-6
+    /// What the head's output means. Wan predicts the flow; the embedded world models predict the
+    /// clean sample and ``WanTransformer/forward`` turns it into the flow, so every caller sees flow.
+    public var prediction: ModelPrediction = .flow
 
     public init() {}
 
@@ -76,6 +79,12 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
         if let b = v["qk_norm"]?.boolValue { c.qkNorm = b }
         if let b = v["cross_attn_norm"]?.boolValue { c.crossAttnNorm = b }
         if let e = v["eps"]?.doubleValue { c.eps = Float(e) }
+        if let p = v["prediction"] {
+            guard let name = p.stringValue, let kind = ModelPrediction(rawValue: name) else {
+                throw LongLiveError("\(source): prediction must be \"flow\" or \"sample\", got \(p.serialized())")
+            }
+            c.prediction = kind
+        }
         if let t = v["model_type"]?.stringValue, t != "t2v" {
             throw LongLiveError("\(source): model_type \"\(t)\" is not supported; only text-to-video (t2v) Wan2.1 models are")
         }
@@ -83,16 +92,18 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
         return c
     }
 
-    /// Serialises in the official key names.
+    /// Serialises in the official key names (plus `prediction` for a sample-predicting model).
     public func json() -> JSONValue {
-        .object([
+        var o: [String: JSONValue] = [
             "_class_name": .string("WanModel"), "model_type": .string(modelType),
             "patch_size": .array(patchSize.map { .number(Double($0)) }),
             "text_len": .number(Double(textLen)), "in_dim": .number(Double(inDim)), "dim": .number(Double(dim)),
             "ffn_dim": .number(Double(ffnDim)), "freq_dim": .number(Double(freqDim)), "text_dim": .number(Double(textDim)),
             "out_dim": .number(Double(outDim)), "num_heads": .number(Double(numHeads)), "num_layers": .number(Double(numLayers)),
             "qk_norm": .bool(qkNorm), "cross_attn_norm": .bool(crossAttnNorm), "eps": .number(Double(eps)),
-        ])
+        ]
+        if prediction != .flow { o["prediction"] = .string(prediction.rawValue) }
+        return .object(o)
     }
 
     /// Infers the configuration from tensor shapes. The head count is not visible in the shapes:

@@ -154,7 +154,9 @@ public final class WanTransformer {
         if checksFiniteness, let bad = out.firstNonFinite() {
             throw LongLiveError("non-finite value (NaN/Inf) in the output of head.head (token \(bad / out.shape[1]))")
         }
-        return unpatchify(out, frames: frames, rows: rows, cols: cols)
+        let prediction = unpatchify(out, frames: frames, rows: rows, cols: cols)
+        guard c.prediction == .sample else { return prediction }
+        return flowFromSample(latents: latents.float32(), sample: prediction, timesteps: timesteps)
     }
 
     /// `param[j] + e[f, j·dim ..< (j+1)·dim]` for j < count → `count` tensors `[frames, dim]`.

@@ -33,8 +33,9 @@ public struct TeacherConfig: Sendable {
 
     /// The world teacher's shape: a `dim`-wide DiT on 48-channel pixel-codec latents (the embedded
     /// model's latent space) with a 2-layer, 128-wide word encoder over the world's vocabulary.
-    public static func world(dim: Int = 256, layers: Int = 6, heads: Int = 4) -> TeacherConfig {
+    public static func world(dim: Int = 256, layers: Int = 6, heads: Int = 4, prediction: ModelPrediction = .sample) -> TeacherConfig {
         var dit = WanConfig()
+        dit.prediction = prediction
         dit.inDim = 48; dit.outDim = 48; dit.dim = dim; dit.ffnDim = 4 * dim; dit.numHeads = heads; dit.numLayers = layers
         dit.textLen = 24; dit.textDim = 128
         let words = WordEncoder.Config(vocabulary: PromptWriter.vocabulary, dim: 128, layers: 2, heads: 4, ffnDim: 512, maxTokens: 24)
@@ -192,7 +193,7 @@ public final class TeacherTrainer {
         let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
         let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | key)
         let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
-        let target = Tensor(shape: x0.shape, values: zip(eps.scalars, x0.scalars).map { $0 - $1 })
+        let target = config.dit.prediction.flowTarget(clean: x0, noise: eps, sigma: sigma)
         let tData = monotonicSeconds()
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
