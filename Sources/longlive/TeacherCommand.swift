@@ -45,7 +45,9 @@ struct TeacherCommand: ParsableCommand {
             let ckpt = try TrainingCheckpoint.load(from: checkpoint)
             let source = raw || ckpt.ema.isEmpty ? ckpt.weights : ckpt.ema
             let config = try TeacherTrainer.config(from: ckpt.state) ?? shape.config()
-            var notes = ["step": String(ckpt.step)]
+            // A warm-started run counts its optimiser's steps from the step it started at.
+            let step = ckpt.step + (ckpt.state["step_offset"]?.intValue ?? 0)
+            var notes = ["step": String(step)]
             for n in note {
                 guard let eq = n.firstIndex(of: "=") else { throw ValidationError("--note takes KEY=VALUE, got \(n)") }
                 notes[String(n[..<eq])] = String(n[n.index(after: eq)...])
@@ -56,9 +58,9 @@ struct TeacherCommand: ParsableCommand {
             if let rawOut {
                 try WorldModelBundle(kind: "teacher-raw", dit: config.dit, words: config.words, tensors: ckpt.weights, notes: notes)
                     .write(rawOut, storage: .bfloat16)
-                print("wrote \(rawOut): raw weights of step \(ckpt.step) (bf16)")
+                print("wrote \(rawOut): raw weights of step \(step) (bf16)")
             }
-            print("wrote \(output): \(raw ? "raw" : "EMA") weights of step \(ckpt.step), \(source.values.reduce(0) { $0 + $1.count }) parameters")
+            print("wrote \(output): \(raw ? "raw" : "EMA") weights of step \(step), \(source.values.reduce(0) { $0 + $1.count }) parameters")
         }
     }
 

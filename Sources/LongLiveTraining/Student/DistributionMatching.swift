@@ -10,7 +10,12 @@ public struct DistributionMatching {
     public var minStep: Float = 0.02
     public var maxStep: Float = 0.98
 
-    public init(teacher: WanTransformer) { self.teacher = teacher }
+    /// A sample-predicting teacher divides by σ no smaller than its floor, so its x0 estimate
+    /// `x − σ·v` is exact only from there up: the lower clamp rises to the floor for such a model.
+    public init(teacher: WanTransformer) {
+        self.teacher = teacher
+        if teacher.config.prediction == .sample { minStep = max(minStep, ModelPrediction.sigmaFloor) }
+    }
 
     /// DMD's noise level for a uniform draw `u` ∈ [0, 1): shifted, then clamped.
     public func sigma(uniform u: Float) -> Float {
