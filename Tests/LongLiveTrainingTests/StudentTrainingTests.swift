@@ -9,8 +9,8 @@ import Glibc
 /// The student stages on a tiny teacher (random weights): the mechanics, determinism and resume;
 /// whether the result is a good model is for `longlive eval`.
 @Suite struct StudentTrainingTests {
-    static func tinyTeacher(seed: UInt64 = 3) -> WorldModelBundle {
-        let c = TeacherTrainerTests.tinyConfig(seed: seed)
+    static func tinyTeacher(seed: UInt64 = 3, prediction: ModelPrediction = .sample) -> WorldModelBundle {
+        let c = TeacherTrainerTests.tinyConfig(seed: seed, prediction: prediction)
         var tensors: [String: Tensor] = [:]
         for (k, v) in WanWeights.random(config: c.dit, seed: seed) { tensors["dit." + k] = v }
         for (k, v) in WordEncoder.initialParameters(c.words, seed: seed + 1) { tensors["text." + k] = v }
@@ -145,8 +145,10 @@ import Glibc
     /// The training rollout is the inference algorithm: with the last exit step, no gradients and the
     /// same noise it reproduces `StreamingGenerator` bit for bit, through a prompt switch with re-cache
     /// (the training pipeline's re-cache: no global sink).
-    @Test func rolloutAtTheLastStepIsTheInferenceGenerator() throws {
-        let (model, words) = try Self.tinyTeacher().makeModels()
+    @Test(arguments: [ModelPrediction.sample, .flow])
+    func rolloutAtTheLastStepIsTheInferenceGenerator(prediction: ModelPrediction) throws {
+        let (model, words) = try Self.tinyTeacher(prediction: prediction).makeModels()
+        #expect(model.config.prediction == prediction)
         var settings = GenerationSettings()
         settings.globalSink = false
         settings.windowFrames = 9
