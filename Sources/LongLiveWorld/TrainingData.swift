@@ -6,6 +6,9 @@ public struct TrainingClip: Sendable {
     public var frames: Tensor
     public var prompt: String
     public var scene: SceneSpec
+    /// Where subjects are drawn: [T, H, W], 1 where a pixel differs from the bare background by
+    /// more than one 8-bit level in some channel, else 0.
+    public var foreground: Tensor
 }
 
 /// A long interactive sequence: several prompts with switches, as training data.
@@ -54,13 +57,32 @@ public struct WorldDataset: Sendable {
         }
     }
 
+    /// Subject masks of frames `range`: [T, H, W], 1 where the frame differs from its background alone.
+    public func foreground(_ sim: WorldSimulator, _ range: Range<Int>) -> Tensor {
+        var renderer = Renderer(width: width, height: height)
+        let n = width * height
+        return Tensor(uninitialized: [range.count, height, width]) { out in
+            for (j, t) in range.enumerated() {
+                let state = sim.state(at: t)
+                let frame = renderer.render(state).pixels, background = renderer.backgroundPixels(state)
+                for i in 0..<n {
+                    var differs = false
+                    // Both as the 8-bit values a video holds; antialiasing within one level does not count.
+                    for c in 0..<3 where abs(Int(frame[3 * i + c]) - Int(min(255, max(0, background[3 * i + c])) + 0.5)) > 1 { differs = true }
+                    out[j * n + i] = differs ? 1 : 0
+                }
+            }
+        }
+    }
+
     /// A clip of `frames` frames of a random scene. It starts at a random moment of the scene's
     /// motion, so clips do not all begin at the same phase.
     public func clip(seed: UInt64, frames: Int) -> TrainingClip {
         let draw = clipDraw(seed: seed)
         let segment = ScriptSegment(scene: draw.scene, frames: frames + draw.offset, variant: draw.variant)
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
-        return TrainingClip(frames: render(sim, draw.offset..<(draw.offset + frames)), prompt: segment.prompt, scene: draw.scene)
+        let range = draw.offset..<(draw.offset + frames)
+        return TrainingClip(frames: render(sim, range), prompt: segment.prompt, scene: draw.scene, foreground: foreground(sim, range))
     }
 
     /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's

@@ -33,6 +33,7 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
+    @Option(help: "Extra loss weight of subject pixels (0: plain MSE).") var foregroundWeight: Float = 4
     @Option(help: "What the DiT head predicts: sample (the clean clip; see ModelPrediction) or flow (as Wan).") var prediction: String = "sample"
     @Flag(help: "With --warm-start: start the output head (head.head) from zero, e.g. when --prediction differs from the warm start's.") var resetHead = false
     @Flag(help: "Also print where each step's time goes.") var verbose = false
@@ -40,7 +41,7 @@ struct TrainTeacherCommand: ParsableCommand {
 
     func config() -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
-        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation
+        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight
         return c
     }
 

@@ -88,3 +88,30 @@ import Glibc
         #expect(throws: LongLiveError.self) { try TeacherTrainer(config: Self.tinyConfig(seed: 8), warmStart: missing, ema: [:], step: 3) }
     }
 }
+
+@Suite struct ForegroundWeightTests {
+    @Test func latentWeightsFollowThePixelCodecLayout() throws {
+        // A mask pushed through the weight layout must land where the codec puts the same pixels.
+        let mask = Tensor(shape: [2, 8, 8], values: (0..<128).map { Float(($0 * 37) % 5 == 0 ? 1 : 0) })
+        let w = TeacherTrainer.latentWeights(foreground: mask, extra: 3, factor: 4, channels: 3)
+        #expect(w.shape == [2, 48, 2, 2])
+        var rgb = [Float](repeating: 0, count: 2 * 3 * 64)
+        let m = mask.scalars
+        for f in 0..<2 { for c in 0..<3 { for i in 0..<64 { rgb[(f * 3 + c) * 64 + i] = m[f * 64 + i] } } }
+        let encoded = try PixelCodec(factor: 4).encode(Tensor(shape: [2, 3, 8, 8], values: rgb)).scalars
+        // encode maps 0/1 to −1/1; the weights are 1 + 3·mask.
+        #expect(w.scalars == encoded.map { 1 + 3 * ($0 + 1) / 2 })
+    }
+
+    @Test func weightedMeanSquaredErrorAndItsGradient() {
+        let p = Tensor(shape: [4], values: [1, 2, 3, 4]).requiringGrad("p"), t = Tensor(shape: [4], values: [0, 2, 5, 3])
+        let w = Tensor(shape: [4], values: [1, 1, 4, 2])
+        let (loss, tape) = Tape.recording { weightedMeanSquaredError(p, t, weights: w) }
+        // (1·1 + 0 + 4·4 + 2·1) / 8
+        #expect(abs(loss.scalars[0] - 19 / 8) < 1e-6)
+        let expected: [Float] = [0.25, 0, -2, 0.5]  // 2·w·(p − t)/Σw
+        #expect(tape.gradients(of: loss)[p]!.scalars == expected)
+        // Equal weights give the plain MSE.
+        #expect(abs(weightedMeanSquaredError(p, t, weights: Tensor(shape: [4], repeating: 3)).scalars[0] - meanSquaredError(p, t).scalars[0]) < 1e-6)
+    }
+}

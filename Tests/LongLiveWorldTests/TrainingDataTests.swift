@@ -21,6 +21,35 @@ import LongLiveTensor
         #expect(hwc.frames.scalars[5 * 3 * n + 3 * 100 + 2] == a.frames.scalars[5 * 3 * n + 2 * n + 100])
     }
 
+    @Test func foregroundMasksCoverTheSubjectsAndNothingElse() throws {
+        let ds = WorldDataset()
+        for seed in UInt64(1)...6 {
+            let clip = ds.clip(seed: seed, frames: 3)
+            #expect(clip.foreground.shape == [3, 64, 64])
+            let m = clip.foreground.scalars, px = clip.frames.scalars, n = 64 * 64
+            #expect(m.allSatisfy { $0 == 0 || $0 == 1 })
+            let share = Double(m.reduce(0, +)) / Double(m.count)
+            #expect(share > 0.001 && share < 0.5, "seed \(seed): subjects cover \(share) of the pixels")
+            // Rebuild the clip's world and draw each frame with its subjects removed: outside the mask
+            // the clip is that bare background, inside it differs.
+            let draw = ds.clipDraw(seed: seed)
+            let sim = WorldSimulator(script: Script(seed: seed, fps: ds.fps, segments: [ScriptSegment(scene: draw.scene, frames: 3 + draw.offset, variant: draw.variant)]), width: 64, height: 64)
+            var renderer = Renderer(width: 64, height: 64)
+            for f in 0..<3 {
+                var state = sim.state(at: draw.offset + f)
+                state.subjects = []
+                let bare = renderer.render(state).pixels
+                for i in 0..<n {
+                    let differs = (0..<3).contains { c in abs((px[(f * 3 + c) * n + i] + 1) * 127.5 - Float(bare[3 * i + c])) > 1.01 }
+                    if differs != (m[f * n + i] == 1) {
+                        Issue.record("seed \(seed) frame \(f) pixel \(i): mask \(m[f * n + i]) but the frame \(differs ? "differs from" : "equals") the bare background")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
     @Test func batchesAndSequences() {
         let ds = WorldDataset(width: 32, height: 32)
         let batch = ds.clipBatch(seed: 1, count: 3, frames: 4)

@@ -17,6 +17,25 @@ public func embeddingLookup(_ table: Tensor, ids: [Int]) -> Tensor {
 }
 
 /// Mean squared error `mean((prediction − target)²)` as a 1-element tensor; the target is a constant.
+/// `Σ w·(p − t)² / Σ w`: the mean squared error with per-element weights (not differentiated).
+public func weightedMeanSquaredError(_ prediction: Tensor, _ target: Tensor, weights: Tensor) -> Tensor {
+    precondition(prediction.count == target.count && prediction.count == weights.count,
+                 "weightedMeanSquaredError: \(prediction.shape) vs \(target.shape) vs weights \(weights.shape)")
+    let n = prediction.count
+    var sum = 0.0, total = 0.0
+    prediction.withFloats { p in target.withFloats { t in weights.withFloats { w in
+        for i in 0..<n { let d = Double(p[i] - t[i]); sum += Double(w[i]) * d * d; total += Double(w[i]) }
+    } } }
+    precondition(total > 0, "weightedMeanSquaredError: the weights sum to \(total)")
+    let out = Tensor(shape: [1], values: [Float(sum / total)])
+    return Tape.record(out, inputs: [prediction], label: "weighted mse") { g, _ in
+        let s = 2 * g.scalars[0] / Float(total)
+        return [Tensor(uninitialized: prediction.shape) { o in
+            prediction.withFloats { p in target.withFloats { t in weights.withFloats { w in for i in 0..<n { o[i] = s * w[i] * (p[i] - t[i]) } } } }
+        }]
+    }
+}
+
 public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) -> Tensor {
     precondition(prediction.count == target.count, "meanSquaredError: \(prediction.shape) vs \(target.shape)")
     let n = prediction.count

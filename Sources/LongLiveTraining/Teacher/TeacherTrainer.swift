@@ -22,6 +22,12 @@ public struct TeacherConfig: Sendable {
     /// below σ ≈ 0.2, and a small model then cannot remove the last noise of a sample (measured by
     /// `longlive teacher probe`: at σ = 0.05 the x0 error stayed at the input's own).
     public var uniformSigmaShare: Float = 0.5
+    /// Extra loss weight of subject pixels: each latent value drawn from a subject pixel counts
+    /// `1 + foregroundWeight` times (0: plain MSE). Subjects cover a few percent of a frame, so
+    /// plain MSE spends almost all of its signal on backgrounds; weighting them also biases the
+    /// model's clean-clip estimate at high noise towards subjects being present, which is what lets
+    /// them form in sampling instead of fading into the background.
+    public var foregroundWeight: Float = 0
     /// Clips per optimiser step (gradient accumulation; their gradients are averaged).
     public var accumulation = 1
     public var seed: UInt64 = 0
@@ -199,13 +205,29 @@ public final class TeacherTrainer {
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
             let cross = try model.crossAttentionCache(context: text)
             let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional)
-            return meanSquaredError(v, target)
+            guard config.foregroundWeight > 0 else { return meanSquaredError(v, target) }
+            return weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: clip.foreground, extra: config.foregroundWeight, factor: codec.factor, channels: 3))
         }
         let tForward = monotonicSeconds()
         let grads = tape.gradients(of: loss)
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
         return (loss.scalars[0], g, (tData - started, tForward - tData, monotonicSeconds() - tForward))
+    }
+
+    /// Per-latent-value loss weights `1 + extra·mask` for pixel masks `[F, H, W]`, laid out as the
+    /// pixel codec's latents `[F, channels·factor², H/factor, W/factor]`.
+    static func latentWeights(foreground: Tensor, extra: Float, factor f: Int, channels: Int) -> Tensor {
+        let frames = foreground.shape[0], h = foreground.shape[1], w = foreground.shape[2]
+        let lh = h / f, lw = w / f, lc = channels * f * f
+        return foreground.withFloats { m in
+            Tensor(uninitialized: [frames, lc, lh, lw]) { o in
+                for i in 0..<frames { for c in 0..<channels { for y in 0..<h { for x in 0..<w {
+                    let ch = (c * f + y % f) * f + x % f
+                    o[((i * lc + ch) * lh + y / f) * lw + x / f] = 1 + extra * m[(i * h + y) * w + x]
+                }}}}
+            }
+        }
     }
 
     /// The run's state for ``TrainingCheckpoint``.
