@@ -57,19 +57,24 @@ public struct WorldDataset: Sendable {
         }
     }
 
-    /// Subject masks of frames `range`: [T, H, W], 1 where the frame differs from its background alone.
-    public func foreground(_ sim: WorldSimulator, _ range: Range<Int>) -> Tensor {
-        var renderer = Renderer(width: width, height: height)
-        let n = width * height
-        return Tensor(uninitialized: [range.count, height, width]) { out in
-            for (j, t) in range.enumerated() {
-                let state = sim.state(at: t)
-                let frame = renderer.render(state).pixels, background = renderer.backgroundPixels(state)
-                for i in 0..<n {
-                    var differs = false
-                    // Both as the 8-bit values a video holds; antialiasing within one level does not count.
-                    for c in 0..<3 where abs(Int(frame[3 * i + c]) - Int(min(255, max(0, background[3 * i + c])) + 0.5)) > 1 { differs = true }
-                    out[j * n + i] = differs ? 1 : 0
+    /// Subject masks of `frames` (frames `range` of `sim`, as ``render(_:_:)`` made them): [T, H, W],
+    /// 1 where a frame differs from its background alone.
+    func foreground(of frames: Tensor, _ sim: WorldSimulator, _ range: Range<Int>) -> Tensor {
+        let renderer = Renderer(width: width, height: height)
+        let n = width * height, cf = channelsFirst
+        return frames.withFloats { px in
+            Tensor(uninitialized: [range.count, height, width]) { out in
+                for (j, t) in range.enumerated() {
+                    let background = renderer.backgroundPixels(sim.state(at: t))
+                    for i in 0..<n {
+                        var differs = false
+                        // Both as the 8-bit values a video holds; antialiasing within one level does not count.
+                        for c in 0..<3 {
+                            let v = px[j * 3 * n + (cf ? c * n + i : 3 * i + c)]
+                            if abs(Int(((v + 1) * 127.5).rounded()) - Int(min(255, max(0, background[3 * i + c])) + 0.5)) > 1 { differs = true }
+                        }
+                        out[j * n + i] = differs ? 1 : 0
+                    }
                 }
             }
         }
@@ -82,7 +87,8 @@ public struct WorldDataset: Sendable {
         let segment = ScriptSegment(scene: draw.scene, frames: frames + draw.offset, variant: draw.variant)
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
         let range = draw.offset..<(draw.offset + frames)
-        return TrainingClip(frames: render(sim, range), prompt: segment.prompt, scene: draw.scene, foreground: foreground(sim, range))
+        let pixels = render(sim, range)
+        return TrainingClip(frames: pixels, prompt: segment.prompt, scene: draw.scene, foreground: foreground(of: pixels, sim, range))
     }
 
     /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's

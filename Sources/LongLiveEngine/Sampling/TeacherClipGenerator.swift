@@ -50,10 +50,7 @@ public final class TeacherClipGenerator {
         guard strength > 0, strength <= 1 else { throw LongLiveError("strength must be in (0, 1], got \(strength)") }
         let start = sampler.firstStep(atMost: strength)
         let sigma = sampler.sigmas[start]
-        let eps = noise(frames: clean.shape[0], seed: seed)
-        let x = Tensor(uninitialized: clean.shape) { o in
-            clean.withFloats { c in eps.withFloats { e in for i in 0..<o.count { o[i] = (1 - sigma) * c[i] + sigma * e[i] } } }
-        }
+        let x = FlowMatchSchedule(shift: sampler.shift).addNoise(clean: clean.float32(), noise: noise(frames: clean.shape[0], seed: seed), sigma: sigma)
         return try sampler.sample(model: model, noise: x, text: text(prompt), unconditional: unconditional, startStep: start)
     }
 }

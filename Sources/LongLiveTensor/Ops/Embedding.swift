@@ -16,7 +16,6 @@ public func embeddingLookup(_ table: Tensor, ids: [Int]) -> Tensor {
     }
 }
 
-/// Mean squared error `mean((prediction − target)²)` as a 1-element tensor; the target is a constant.
 /// `Σ w·(p − t)² / Σ w`: the mean squared error with per-element weights (not differentiated).
 public func weightedMeanSquaredError(_ prediction: Tensor, _ target: Tensor, weights: Tensor) -> Tensor {
     precondition(prediction.count == target.count && prediction.count == weights.count,
@@ -36,6 +35,7 @@ public func weightedMeanSquaredError(_ prediction: Tensor, _ target: Tensor, wei
     }
 }
 
+/// Mean squared error `mean((prediction − target)²)` as a 1-element tensor; the target is a constant.
 public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) -> Tensor {
     precondition(prediction.count == target.count, "meanSquaredError: \(prediction.shape) vs \(target.shape)")
     let n = prediction.count

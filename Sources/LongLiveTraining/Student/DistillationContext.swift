@@ -57,8 +57,7 @@ final class DistillationContext {
         let criticModel = try model(leaves, prefix: "critic.")
         let frames = sample.shape[0], keep = frames - supervised
         let xt = FlowMatchSchedule(shift: matching.shift).addNoise(clean: sample, noise: noise, sigma: sigma)
-        let criticConfig = criticModel.config
-        let target = criticConfig.prediction.flowTarget(clean: sample, noise: noise, sigma: sigma)
+        let target = criticModel.config.prediction.flowTarget(clean: sample, noise: noise, sigma: sigma)
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let v = try criticModel.forward(xt, timesteps: [Float](repeating: sigma * 1000, count: frames),
                                             text: try criticModel.crossAttentionCache(context: context), attention: .bidirectional)
