@@ -119,6 +119,7 @@ struct TrainLongCommand: ParsableCommand {
     @Option(help: "Generator learning rate.") var generatorLR: Float = 1e-4
     @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
     @Option(help: "Generator update every N steps.") var generatorEvery = 5
+    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
     @Option(help: "Steps between checkpoints (taken at the next sequence boundary).") var checkpointEvery = 100
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
@@ -127,7 +128,7 @@ struct TrainLongCommand: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         var config = LongTuningConfig()
         config.maxFrames = maxFrames; config.loraRank = loraRank > 0 ? loraRank : nil; config.loraAlpha = loraAlpha
-        config.generatorLearningRate = generatorLR; config.criticLearningRate = criticLR; config.generatorEvery = generatorEvery; config.seed = seed
+        config.generatorLearningRate = generatorLR; config.criticLearningRate = criticLR; config.generatorEvery = generatorEvery; config.guidance = guidance; config.seed = seed
         let ckpt = out + "/checkpoint"
         let tuner = try StreamingLongTuner(teacher: try WorldModelBundle.load(teacher), student: try WorldModelBundle.load(student),
                                            config: config, resume: resume ? StreamingLongTuner.load(from: ckpt) : nil)

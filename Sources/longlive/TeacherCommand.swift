@@ -86,9 +86,9 @@ struct TeacherCommand: ParsableCommand {
                         throw LongLiveError("\(from) is \(f.width)x\(f.height); the teacher works at \(EmbeddedModel.frameShape[2] * 4)x\(EmbeddedModel.frameShape[1] * 4)")
                     }
                     let t = f.tensor()
-                    return Tensor(uninitialized: [1] + t.shape) { o in t.withFloats { s in for i in 0..<o.count { o[i] = (s[i] + 1) / 2 } } }
+                    return t.reshaped([1] + t.shape)
                 })
-                latents = try gen.latents(prompt: prompt, from: EmbeddedModel.codec.encode(pixels), strength: strength, seed: seed)
+                latents = try gen.latents(prompt: prompt, from: EmbeddedModel.codec.encode(signedFrames: pixels), strength: strength, seed: seed)
             } else {
                 latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
             }
@@ -165,8 +165,7 @@ extension TeacherCommand {
                 var ec = 0.0, eu = 0.0, en = 0.0
                 for i in 0..<clips {
                     let clip = data.clip(seed: 90_000 + UInt64(i), frames: 12)
-                    let pixels = Tensor(shape: clip.frames.shape, values: clip.frames.scalars.map { ($0 + 1) / 2 })
-                    let x0 = try EmbeddedModel.codec.encode(pixels)
+                    let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
                     let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 1)
                     let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
                     let ts = [Float](repeating: sigma * 1000, count: 12)

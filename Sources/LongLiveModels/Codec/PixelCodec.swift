@@ -12,6 +12,16 @@ public struct PixelCodec: Equatable, Sendable {
 
     /// `[F, 3, H, W]` in [0, 1] → `[F, 3·f², H/f, W/f]` in [−1, 1].
     public func encode(_ frames: Tensor) throws -> Tensor {
+        try spaceToDepth(frames) { $0 * 2 - 1 }
+    }
+
+    /// `[F, 3, H, W]` already in [−1, 1] (world clips, decoded video frames) → latents, without the
+    /// round trip through [0, 1] that callers used to write out by hand.
+    public func encode(signedFrames frames: Tensor) throws -> Tensor {
+        try spaceToDepth(frames) { $0 }
+    }
+
+    private func spaceToDepth(_ frames: Tensor, _ value: (Float) -> Float) throws -> Tensor {
         guard frames.rank == 4, frames.shape[1] == 3, frames.shape[2] % factor == 0, frames.shape[3] % factor == 0 else {
             throw LongLiveError("PixelCodec.encode: frames \(frames.shape) must be [F, 3, H, W] with H, W multiples of \(factor)")
         }
@@ -22,7 +32,7 @@ public struct PixelCodec: Equatable, Sendable {
             Tensor(uninitialized: [n, lc, lh, lw]) { o in
                 for i in 0..<n { for c in 0..<3 { for y in 0..<h { for x in 0..<w {
                     let ch = (c * f + y % f) * f + x % f
-                    o[((i * lc + ch) * lh + y / f) * lw + x / f] = s[((i * 3 + c) * h + y) * w + x] * 2 - 1
+                    o[((i * lc + ch) * lh + y / f) * lw + x / f] = value(s[((i * 3 + c) * h + y) * w + x])
                 }}}}
             }
         }

@@ -189,8 +189,7 @@ public final class TeacherTrainer {
         let started = monotonicSeconds()
         let key = micro == 0 ? UInt64(n) : UInt64(n) | UInt64(micro) << 48
         let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: config.clipFrames)
-        let pixels = Tensor(uninitialized: clip.frames.shape) { o in clip.frames.withFloats { s in for i in 0..<s.count { o[i] = (s[i] + 1) / 2 } } }
-        let x0 = try codec.encode(pixels)
+        let x0 = try codec.encode(signedFrames: clip.frames)
         // Per-clip randomness: timestep, text dropout, noise.
         let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
         let u = rng.block(UInt32(truncatingIfNeeded: key), UInt32(truncatingIfNeeded: key >> 32), 0xD1CE, 0)
