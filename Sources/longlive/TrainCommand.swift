@@ -31,6 +31,8 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Frames per clip.") var clipFrames: Int = 12
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
     @Option(help: "Warm-up steps.") var warmup: Int = 200
+    @Option(help: "Decay the learning rate linearly over the last N steps before --steps (0: constant).") var cooldown: Int = 0
+    @Option(help: "Fraction of --lr left at the end of --cooldown.") var lrFloor: Float = 0.05
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
     @Option(help: "Extra loss weight of subject pixels (0: plain MSE).") var foregroundWeight: Float = 4
@@ -42,11 +44,15 @@ struct TrainTeacherCommand: ParsableCommand {
     func config() -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight
+        c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         return c
     }
 
     func validate() throws {
         guard ModelPrediction(rawValue: prediction) != nil else { throw ValidationError("--prediction must be sample or flow, got \(prediction)") }
+        guard cooldown >= 0, cooldown <= steps, lrFloor >= 0, lrFloor <= 1 else {
+            throw ValidationError("--cooldown must be between 0 and --steps (\(steps)), got \(cooldown); --lr-floor between 0 and 1, got \(lrFloor)")
+        }
         if resetHead && warmStart == nil { throw ValidationError("--reset-head only applies with --warm-start") }
     }
 

@@ -59,6 +59,14 @@ import Glibc
         #expect(s.rate(step: 1) == 2.5e-4 && s.rate(step: 4) == 1e-3 && s.rate(step: 100) == 1e-3)
     }
 
+    @Test func cooldownDecaysLinearlyOverTheLastStepsToItsFloor() {
+        let c = Cooldown(end: 100, steps: 10, floor: 0.1)
+        #expect(c.factor(step: 1) == 1 && c.factor(step: 90) == 1)
+        #expect(abs(c.factor(step: 95) - 0.55) < 1e-6)
+        #expect(abs(c.factor(step: 100) - 0.1) < 1e-6 && abs(c.factor(step: 130) - 0.1) < 1e-6)
+        #expect((1...200).allSatisfy { Cooldown.none.factor(step: $0) == 1 })
+    }
+
     /// A small regression trained through the tape: 6 steps straight equal 3 steps, a checkpoint
     /// written and read back, and 3 more steps — bit for bit.
     @Test func resumeFromACheckpointIsExact() throws {

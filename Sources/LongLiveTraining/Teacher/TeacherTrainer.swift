@@ -11,6 +11,8 @@ public struct TeacherConfig: Sendable {
     public var height = 64
     public var learningRate: Float = 3e-4
     public var warmupSteps = 200
+    /// Learning-rate decay at the end of the run (global steps; ``Cooldown/none`` keeps the rate).
+    public var cooldown = Cooldown.none
     public var weightDecay: Float = 0.01
     public var gradientClip: Float = 1.0
     public var emaDecay: Float = 0.999
@@ -171,6 +173,7 @@ public final class TeacherTrainer {
         let prof = Profiler.shared
         let norm = prof.measure("optimizer: clip") { clipGradientNorm(&g, maxNorm: config.gradientClip) }
         optimizer.learningRate = WarmupSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps).rate(step: optimizer.step + 1)
+            * config.cooldown.factor(step: n)
         parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
         prof.measure("optimizer: ema") { ema.update(parameters) }
         let tokens = config.clipFrames * (config.height / 8) * (config.width / 8)
