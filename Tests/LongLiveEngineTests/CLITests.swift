@@ -78,7 +78,7 @@ import Glibc
 
     @Test func promptFileErrorsNameTheLine() throws {
         let dir = try Self.temporaryDirectory()
-        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a red ball\n5s: a blue ball\n3s: a green ball\n".utf8))
+        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a small red circle\n5s: a small blue circle\n3s: a small green circle\n".utf8))
         let (status, output) = try Self.run("generate --prompts \(dir)/t.txt --frames 96 --output \(dir)/v.y4m")
         #expect(status != 0)
         #expect(output.contains("t.txt") && output.contains("line 3"), "\(output)")
@@ -86,7 +86,7 @@ import Glibc
 
     @Test func switchBeyondTheVideoIsRejected() throws {
         let dir = try Self.temporaryDirectory()
-        try FileIO.write(dir + "/p.jsonl", bytes: Array("{\"prompts\": [\"a red ball\", \"a blue ball\"]}\n".utf8))
+        try FileIO.write(dir + "/p.jsonl", bytes: Array("{\"prompts\": [\"a small red circle\", \"a small blue circle\"]}\n".utf8))
         let (status, output) = try Self.run("generate --prompts \(dir)/p.jsonl --switch-frames 30 --frames 12 --output \(dir)/v.y4m")
         #expect(status != 0)
         #expect(output.contains("30"), "\(output)")
@@ -94,7 +94,7 @@ import Glibc
 
     @Test func embeddedModelWritesAPlayableVideo() throws {
         let dir = try Self.temporaryDirectory()
-        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a red ball moves left\n0.25s: a blue ball moves left\n".utf8))
+        try FileIO.write(dir + "/t.txt", bytes: Array("0s: a small red circle moves left\n0.25s: a small blue circle moves left\n".utf8))
         let (status, output) = try Self.run("generate --prompts \(dir)/t.txt --frames 9 --output \(dir)/v.y4m")
         #expect(status == 0, "\(output)")
         let bytes = try FileIO.read(dir + "/v.y4m")

@@ -13,11 +13,11 @@ import LongLiveEngine
         #expect(file.entries["blocks.0.ffn.0.weight"]?.dtype == .int8 && file.entries["blocks.0.ffn.0.weight_scale"]?.dtype == .float16)
         #expect(file.entries["head.head.weight"]?.dtype == .float32)
 
-        let a = try CLITests.run("generate --weights \(dir)/q.safetensors --prompt 'a red ball' --frames 3 -o \(dir)/a.safetensors")
+        let a = try CLITests.run("generate --weights \(dir)/q.safetensors --prompt 'a small red circle' --frames 3 -o \(dir)/a.safetensors")
         #expect(a.status == 0 && a.output.contains("int8 block linears: w8a16-q8_0"), "\(a.output)")
-        let b = try CLITests.run("generate --quantize q8_0 --prompt 'a red ball' --frames 3 -o \(dir)/b.safetensors")
+        let b = try CLITests.run("generate --quantize q8_0 --prompt 'a small red circle' --frames 3 -o \(dir)/b.safetensors")
         #expect(b.status == 0, "\(b.output)")
-        let f = try CLITests.run("generate --prompt 'a red ball' --frames 3 -o \(dir)/f.safetensors")
+        let f = try CLITests.run("generate --prompt 'a small red circle' --frames 3 -o \(dir)/f.safetensors")
         #expect(f.status == 0, "\(f.output)")
         let la = try SafeTensorsFile(path: dir + "/a.safetensors").tensor("latents").scalars
         let lb = try SafeTensorsFile(path: dir + "/b.safetensors").tensor("latents").scalars

@@ -11,7 +11,7 @@ import Glibc
     /// Starts a long run writing `output`, waits until `ready` says enough is written, kills it.
     func generateAndKill(_ output: String, environment: String = "", ready: () -> Bool) throws {
         try Live.requireBinary()
-        let pid = try Live.spawn("\(environment) exec \(Live.binary) generate --prompt 'a red ball moves left' --frames 3000 --output \(output) 2>/dev/null")
+        let pid = try Live.spawn("\(environment) exec \(Live.binary) generate --prompt 'a small red circle moves left' --frames 3000 --output \(output) 2>/dev/null")
         let started = Live.eventually(300) { ready() }
         kill(pid, SIGKILL)
         #expect(Live.wait(pid) == 128 + SIGKILL)
@@ -68,12 +68,12 @@ import Glibc
         try Live.requireBinary()
         let dir = try Live.temporaryDirectory()
         let log = dir + "/log.txt"
-        let pid = try Live.spawn("LONGLIVE_FFMPEG=/nonexistent/ffmpeg exec \(Live.binary) generate --prompt 'a red ball' --frames 3 --output \(dir)/v.mp4 > \(log) 2>&1")
+        let pid = try Live.spawn("LONGLIVE_FFMPEG=/nonexistent/ffmpeg exec \(Live.binary) generate --prompt 'a small red circle' --frames 3 --output \(dir)/v.mp4 > \(log) 2>&1")
         #expect(Live.wait(pid) == 0)
         let output = try FileIO.readText(log)
         #expect(output.contains("ffmpeg not found") && output.contains("\(dir)/v.y4m"), "\(output)")
         // Not a terminal: plain progress lines with the figures and the prompt.
-        #expect(output.contains("frame 3/3 |") && output.contains("ETA") && output.contains("prompt: a red ball"), "\(output)")
+        #expect(output.contains("frame 3/3 |") && output.contains("ETA") && output.contains("prompt: a small red circle"), "\(output)")
         #expect(!FileIO.exists(dir + "/v.mp4"))
         #expect(try Y4MReader.read(dir + "/v.y4m").frames.count == 3)
     }

@@ -109,7 +109,7 @@ import Glibc
         // Warm up (first use of the model, threads, allocator arenas), then take the baseline.
         do {
             let c = try server.connect()
-            try c.send(text: #"{"type":"start","prompt":"a red ball","frames":6}"#)
+            try c.send(text: #"{"type":"start","prompt":"a small red circle","frames":6}"#)
             _ = try c.waitFor("finished")
         }
         #expect(try server.drained())
@@ -172,9 +172,9 @@ import Glibc
     @Test func promptsPerTakeAreBounded() throws {
         let server = try Server()
         let c = try server.connect()
-        try c.send(text: #"{"type":"start","prompt":"a red ball","frames":600}"#)
+        try c.send(text: #"{"type":"start","prompt":"a small red circle","frames":600}"#)
         #expect(try c.waitFor("started") != nil)
-        for i in 1...100 { try c.send(text: #"{"type":"prompt","text":"a blue ball number \#(i)"}"#) }
+        for i in 1...100 { try c.send(text: #"{"type":"prompt","text":"a small blue circle moves left"}"#) }
         let refused = try #require(try c.nextJSONSkipping(["stats", "promptApplied"]))
         #expect(refused["code"]?.stringValue == "bad_prompt" && refused["message"]?.stringValue?.contains("100 prompts") == true, "\(refused)")
         try c.send(text: #"{"type":"stop"}"#)

@@ -12,7 +12,7 @@ public enum PromptFile {
         try jsonlEntries(text, source: source).map { (prompts: $0.prompts, switchFrames: $0.switchFrames) }
     }
 
-    /// Human timeline: lines like `0s: a red ball ...`, `10s: ...`, `1:05: ...` (m:ss), `2.5s: ...`;
+    /// Human timeline: lines like `0s: a small red circle moves left`, `10s: ...`, `1:05: ...` (m:ss), `2.5s: ...`;
     /// blank lines and `#` comments ignored; first entry must be at 0; times strictly increasing.
     ///
     /// Also accepted: `1:02:03:` (h:mm:ss) and `40f:` (a latent frame, to reproduce the reference's
@@ -46,7 +46,7 @@ public enum PromptFile {
         guard let first = entries.first else {
             throw LongLiveError(
                 "\(source) has no timeline entries (it is empty or only comments); write lines such as "
-                + "`0s: a red ball rolls left` and `10s: the red ball stops`.")
+                + "`0s: a small red circle moves left` and `10s: a small green circle moves left`.")
         }
         guard first.stamp.isZero else {
             throw LongLiveError(
@@ -179,7 +179,7 @@ public enum PromptFile {
         var entries: [JSONLEntry] = []
         for (number, raw) in lines(text) where !PromptChecks.isBlank(raw) {
             let here = "\(source) line \(number)"
-            let shape = "{\"prompts\": [\"a red ball rolls\", \"the red ball stops\"]}"
+            let shape = "{\"prompts\": [\"a small red circle moves left\", \"a small green circle moves left\"]}"
             let value: JSONValue
             do {
                 value = try JSONValue.parse(String(raw))
@@ -232,7 +232,7 @@ public enum PromptFile {
         guard !entries.isEmpty else {
             throw LongLiveError(
                 "\(source) is empty: a JSONL prompt file needs one JSON object per line, such as "
-                + "{\"prompts\": [\"a red ball rolls\", \"the red ball stops\"]}.")
+                + "{\"prompts\": [\"a small red circle moves left\", \"a small green circle moves left\"]}.")
         }
         return entries
     }

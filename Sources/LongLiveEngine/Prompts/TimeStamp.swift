@@ -77,7 +77,7 @@ struct TimeStamp: Equatable {
             if i < u.count, isWordChar(u[i]) { return .none }
             skipBlanks()
             guard i < u.count, u[i] == UInt8(ascii: ":") else {
-                return .malformed(text: written(end), problem: "a ':' must follow the time stamp `\(written(end))`, e.g. `\(written(end)): a red ball rolls`")
+                return .malformed(text: written(end), problem: "a ':' must follow the time stamp `\(written(end))`, e.g. `\(written(end)): a small red circle moves left`")
             }
             i += 1
             if isFrame {
@@ -122,7 +122,7 @@ struct TimeStamp: Equatable {
             }
             skipBlanks()
             guard i < u.count, u[i] == UInt8(ascii: ":") else {
-                return .malformed(text: t, problem: "a ':' must follow the time stamp `\(t)`, e.g. `\(t): a red ball rolls`")
+                return .malformed(text: t, problem: "a ':' must follow the time stamp `\(t)`, e.g. `\(t): a small red circle moves left`")
             }
             i += 1
             let numbers = fields.map { Double($0) ?? .infinity }

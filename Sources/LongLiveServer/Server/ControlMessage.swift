@@ -21,7 +21,7 @@ enum ControlMessage: Equatable {
     static func parse(_ text: String) throws -> ControlMessage {
         let value: JSONValue
         do { value = try JSONValue.parse(text) } catch {
-            throw ProtocolError(.badJSON, "the message is not valid JSON (\(error)); send an object such as {\"type\":\"prompt\",\"text\":\"a red ball\"}")
+            throw ProtocolError(.badJSON, "the message is not valid JSON (\(error)); send an object such as {\"type\":\"prompt\",\"text\":\"a small red circle\"}")
         }
         guard let object = value.objectValue else { throw ProtocolError(.badJSON, "the message must be a JSON object with a \"type\"") }
         guard let type = object["type"]?.stringValue else { throw ProtocolError(.badField, "the message has no string \"type\"") }
