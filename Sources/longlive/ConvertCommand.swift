@@ -35,6 +35,8 @@ struct ConvertCommand: ParsableCommand {
     var dtype: String = "bf16"
     @Flag(help: "Only list the file's structure and tensors; write nothing.")
     var list = false
+    @Option(help: "Provenance note added to a world-model file (repeatable KEY=VALUE).")
+    var note: [String] = []
 
     func validate() throws {
         guard ["bf16", "f16", "f32", "keep"].contains(dtype) else {
@@ -51,6 +53,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !list, let output, WorldModelBundle.isBundle(input) { return try convertBundle(to: output) }
         // Source tensors under official names.
         var source: TensorSource
         var metadata: [String: String] = ["format": "pt", "converted_by": "longlive convert", "source": input]
@@ -107,6 +110,23 @@ struct ConvertCommand: ParsableCommand {
         try SafeTensors.write(output, tensors: tensors, metadata: metadata)
         print("wrote \(output): \(tensors.count) tensors, \(params) parameters, \(bytes) bytes of data (\(dtype))")
         describeModel(source)
+    }
+
+    /// A world-model file (teacher or embedded student) stays one: same tensors and configuration,
+    /// stored in the chosen precision, with the notes added. This is how a trained student
+    /// (written in f32 by `train long`) becomes the bf16 `models/embedded.safetensors`.
+    func convertBundle(to output: String) throws {
+        guard lora == nil else { throw LongLiveError("\(input) is a world-model file; a LoRA is merged into it by `train long`, not by convert") }
+        guard dtype == "bf16" || dtype == "f32" else { throw LongLiveError("a world-model file is stored as bf16 or f32, not \(dtype)") }
+        var bundle = try WorldModelBundle.load(input)
+        for n in note {
+            guard let eq = n.firstIndex(of: "="), eq != n.startIndex else { throw LongLiveError("--note \(n) is not KEY=VALUE") }
+            bundle.notes[String(n[..<eq])] = String(n[n.index(after: eq)...])
+        }
+        bundle.notes["converted_from"] = input
+        try bundle.write(output, storage: dtype == "bf16" ? .bfloat16 : .float32)
+        let params = bundle.tensors.values.reduce(0) { $0 + $1.count }
+        print("wrote \(output): \(bundle.kind) world model, \(params) parameters (\(dtype))")
     }
 
     /// Says whether the tensors form a complete Wan2.1 DiT, so a user learns at conversion time,

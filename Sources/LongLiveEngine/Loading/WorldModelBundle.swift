@@ -33,6 +33,12 @@ public struct WorldModelBundle {
         }, metadata: meta)
     }
 
+    /// Whether `path` is a safetensors file written as a world model (its metadata says so).
+    public static func isBundle(_ path: String) -> Bool {
+        guard path.hasSuffix(".safetensors"), FileIO.exists(path), let f = try? SafeTensorsFile(path: path) else { return false }
+        return f.metadata["format"] == format
+    }
+
     /// Reads a bundle; a file of another kind is a clear error.
     public static func load(_ path: String) throws -> WorldModelBundle {
         let file = try SafeTensorsFile(path: path)
