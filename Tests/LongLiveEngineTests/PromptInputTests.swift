@@ -373,6 +373,25 @@ private func timeline(_ switches: [Int]) throws -> PromptTimeline {
 
     // MARK: - load
 
+    /// A world script (`longlive world scripts`) is one JSON object, on one line or several.
+    @Test func loadsAJSONObjectFile() throws {
+        let script = #"{"fps":16,"prompts":["a small red circle moves left","a small blue circle moves left"],"seed":1,"segment_frames":[96,96],"switch_frames":[96]}"#
+        try withFile("load-script.json", script) { path in
+            let t = try PromptFile.load(path: path, switchFrames: nil, line: 0, clock: .wan)
+            #expect(t.prompts == ["a small red circle moves left", "a small blue circle moves left"] && t.switchFrames == [96])
+        }
+        let pretty = "{\n  \"prompts\": [\"a cat walks\",\n    \"the cat sits\"],\n  \"switch_frames\": [40]\n}\n"
+        try withFile("load-pretty.json", pretty) { path in
+            let t = try PromptFile.load(path: path, switchFrames: nil, line: 0, clock: .wan)
+            #expect(t.prompts == ["a cat walks", "the cat sits"] && t.switchFrames == [40])
+        }
+        // JSON in a file read as plain text is an error that names the fix, not a prompt made of JSON.
+        try withFile("load-script.txt", script) { path in
+            expectMentions(message { _ = try PromptFile.load(path: path, switchFrames: nil, line: 0, clock: .wan) },
+                           [path, "line 1", "like JSON", ".json", ".jsonl"])
+        }
+    }
+
     @Test func loadsJSONLLines() throws {
         let text = """
         {"prompts": ["a cat walks", "the cat sits", "the cat sleeps"]}

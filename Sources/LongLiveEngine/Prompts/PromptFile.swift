@@ -88,7 +88,8 @@ public enum PromptFile {
     }
 
     /// Loads a file: `.jsonl` → JSONL (line `line`, default 0; switch frames from `switchFrames` if given,
-    /// else from the line's "switch_frames", else an error when there are 2+ prompts); a file whose first
+    /// else from the line's "switch_frames", else an error when there are 2+ prompts); `.json` → one such
+    /// object, which may span lines (a world script from `longlive world scripts` is one); a file whose first
     /// non-comment line starts with a time stamp → timeline; otherwise plain text with one prompt per
     /// line → error if more than one prompt and no switch frames, else a one-segment timeline.
     ///
@@ -100,8 +101,11 @@ public enum PromptFile {
                             clock: TimelineClock = .wan) throws -> PromptTimeline {
         let text = try FileIO.readText(path)
         let source = path
-        if path.lowercased().hasSuffix(".jsonl") {
-            let entries = try jsonlEntries(text, source: source)
+        let lower = path.lowercased()
+        if lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") {
+            // JSON has no newlines inside strings, so a one-object file read as a single line is the same object.
+            let body = lower.hasSuffix(".json") ? text.split(whereSeparator: \.isNewline).joined(separator: " ") : text
+            let entries = try jsonlEntries(body, source: source)
             guard line >= 0, line < entries.count else {
                 throw LongLiveError(
                     "\(source): video index \(line) is out of range; the file holds \(entries.count) video"
@@ -134,6 +138,11 @@ public enum PromptFile {
                 "\(source): a video index (\(line)) was given, but only .jsonl files hold several videos; this file holds one, so leave the index at 0.")
         }
         let content = lines(text).filter { !PromptChecks.isBlank($0.text) && !isComment($0.text) }
+        if let first = content.first, PromptChecks.trim(first.text).hasPrefix("{") {
+            throw LongLiveError(
+                "\(source) line \(first.number) starts with '{', like JSON, but the file is read as plain text (one prompt per "
+                + "line); name it .json (one {\"prompts\": [...]} object) or .jsonl (one object per line).")
+        }
         if let first = content.first, TimeStamp.parse(first.text) != .none {
             if let given = switchFrames, !given.isEmpty {
                 throw LongLiveError(
