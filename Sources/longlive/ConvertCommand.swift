@@ -119,10 +119,7 @@ struct ConvertCommand: ParsableCommand {
         guard lora == nil else { throw LongLiveError("\(input) is a world-model file; a LoRA is merged into it by `train long`, not by convert") }
         guard dtype == "bf16" || dtype == "f32" else { throw LongLiveError("a world-model file is stored as bf16 or f32, not \(dtype)") }
         var bundle = try WorldModelBundle.load(input)
-        for n in note {
-            guard let eq = n.firstIndex(of: "="), eq != n.startIndex else { throw LongLiveError("--note \(n) is not KEY=VALUE") }
-            bundle.notes[String(n[..<eq])] = String(n[n.index(after: eq)...])
-        }
+        bundle.notes.merge(try ProvenanceNotes.parse(note)) { _, given in given }
         bundle.notes["converted_from"] = input
         try bundle.write(output, storage: dtype == "bf16" ? .bfloat16 : .float32)
         let params = bundle.tensors.values.reduce(0) { $0 + $1.count }

@@ -47,11 +47,7 @@ struct TeacherCommand: ParsableCommand {
             let config = try TeacherTrainer.config(from: ckpt.state) ?? shape.config()
             // A warm-started run counts its optimiser's steps from the step it started at.
             let step = ckpt.step + (ckpt.state["step_offset"]?.intValue ?? 0)
-            var notes = ["step": String(step)]
-            for n in note {
-                guard let eq = n.firstIndex(of: "=") else { throw ValidationError("--note takes KEY=VALUE, got \(n)") }
-                notes[String(n[..<eq])] = String(n[n.index(after: eq)...])
-            }
+            let notes = ["step": String(step)].merging(try ProvenanceNotes.parse(note)) { _, given in given }
             let bundle = WorldModelBundle(kind: "teacher", dit: config.dit, words: config.words, tensors: source, notes: notes)
             _ = try bundle.makeModels()  // every tensor present with the right shape before anything is written
             try bundle.write(output, storage: bf16 ? .bfloat16 : .float32)
