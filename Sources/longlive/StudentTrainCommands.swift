@@ -21,8 +21,13 @@ struct TrainODECommand: ParsableCommand {
     @Option(help: "Regression steps.") var steps = 2000
     @Option(help: "Peak learning rate.") var lr: Float = 1e-4
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 250
+    @Option(help: "Probability that a clip's first chunks are clean (t = 0) context, as the KV cache holds at inference.") var cleanContext: Float = 0
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (0...1).contains(cleanContext) else { throw ValidationError("--clean-context is a probability in 0...1, got \(cleanContext)") }
+    }
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
@@ -35,7 +40,7 @@ struct TrainODECommand: ParsableCommand {
             }
         }
         var config = ODEInitConfig()
-        config.learningRate = lr; config.seed = seed
+        config.learningRate = lr; config.seed = seed; config.cleanContextProbability = cleanContext
         let ckpt = out + "/checkpoint"
         let trainer = try ODEInitTrainer(teacher: bundle, trajectories: try ODETrajectories.load(folder: trajectories), config: config,
                                          resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)

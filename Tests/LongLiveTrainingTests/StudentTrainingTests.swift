@@ -70,6 +70,48 @@ import Glibc
         #expect(c.bundle().kind == "student" && c.bundle().tensors["text.norm.weight"] != nil)
     }
 
+    @Test func cleanContextPrefixesAreTheCleanEndAndOnlyLaterChunksAreSupervised() throws {
+        let bundle = Self.tinyTeacher()
+        let teacher = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: 4, guidance: 2))
+        let folder = Self.temporaryFolder()
+        try ODETrajectories.generate(teacher: teacher, count: 2, frames: 12, levels: 4, folder: folder, seed: 2)
+        let data = try ODETrajectories.load(folder: folder)
+        var config = ODEInitConfig()
+        config.cleanContextProbability = 1
+        let a = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
+        var splits = Set<Int>()
+        for n in 1...40 {
+            let ex = a.example(step: n)
+            splits.insert(ex.supervisedFrom)
+            let per = ex.input.count / 12
+            let (i, c) = (ex.input.scalars, ex.clean.scalars)
+            // The context is the clean end at t = 0; the supervised chunks are at a student level.
+            #expect(Array(i[0..<(ex.supervisedFrom * per)]) == Array(c[0..<(ex.supervisedFrom * per)]))
+            #expect(ex.frameTimesteps.prefix(ex.supervisedFrom).allSatisfy { $0 == 0 })
+            #expect(ex.frameSigmas.dropFirst(ex.supervisedFrom).allSatisfy { $0 >= 0.6 })
+        }
+        #expect(splits == [3, 6, 9])
+        config.cleanContextProbability = 0
+        let b = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
+        #expect((1...40).allSatisfy { b.example(step: $0).supervisedFrom == 0 && !b.example(step: $0).frameTimesteps.contains(0) })
+
+        // The step's loss is the x0 error of the supervised frames alone.
+        let ex = a.example(step: 1)
+        let dit = WorldModelBundle.withoutPrefix(a.parameters, "dit.")
+        let model = try WanTransformer(config: bundle.dit, weights: WanWeights.load(from: InMemoryTensors(dit), config: bundle.dit))
+        let text = try model.crossAttentionCache(context: try bundle.makeModels().words.encode(ex.prompt))
+        let v = try model.forward(ex.input, timesteps: ex.frameTimesteps, text: text, attention: .blockCausal(framesPerBlock: 3, windowFrames: config.generation.windowFrames))
+        let per = ex.input.count / 12
+        var sum = 0.0
+        let (x, vv, c) = (ex.input.scalars, v.scalars, ex.clean.scalars)
+        for f in ex.supervisedFrom..<12 {
+            for j in (f * per)..<((f + 1) * per) { let d = Double(x[j] - ex.frameSigmas[f] * vv[j] - c[j]); sum += d * d }
+        }
+        let expected = sum / Double((12 - ex.supervisedFrom) * per)
+        let loss = Double(try a.trainStep())
+        #expect(abs(loss - expected) <= 1e-4 * expected, "\(loss) vs \(expected)")
+    }
+
     @Test func selfForcingStepsUpdateBothNetworksAndResumeExactly() throws {
         let bundle = Self.tinyTeacher()
         var config = SelfForcingConfig()

@@ -7,6 +7,10 @@ public struct ODEInitConfig: Sendable {
     public var weightDecay: Float = 0.01
     public var gradientClip: Float = 1.0
     public var seed: UInt64 = 0
+    /// Probability that a clip's first chunks are its clean end at timestep 0 — the context the
+    /// student reads from its KV cache at inference — instead of noisy trajectory states. The
+    /// split chunk is uniform over 1..<chunks; only the chunks after it are supervised.
+    public var cleanContextProbability: Float = 0
 
     public init() {}
 }
@@ -15,6 +19,11 @@ public struct ODEInitConfig: Sendable {
 /// from the teacher's weights and learns to jump from the teacher's trajectory states at its few-step
 /// levels straight to the trajectory's clean end. Each chunk of a clip gets its own random level, the
 /// whole clip runs block-causally (no cache), and the loss is the MSE of the predicted x0.
+///
+/// With only noisy levels (σ ≥ 0.625 for the default list) the student never sees the clean context
+/// that inference's KV cache holds (the context pass at t = 0), so it learns to redraw each chunk
+/// from noise rather than continue the previous one. `cleanContextProbability` gives that context:
+/// a prefix of the clip at its clean end (teacher forcing), the rest at random levels.
 public final class ODEInitTrainer {
     public let config: ODEInitConfig
     public let teacher: WorldModelBundle
@@ -50,9 +59,19 @@ public final class ODEInitTrainer {
 
     public var step: Int { optimizer.step }
 
-    /// One regression step on the trajectory and levels the (seed, step) pair selects; returns the loss.
-    public func trainStep() throws -> Float {
-        let n = optimizer.step + 1
+    /// One regression example: the student's input clip, per-frame timesteps and σ, the target and
+    /// the first supervised frame (earlier frames are clean context).
+    public struct Example {
+        public var prompt: String
+        public var input: Tensor
+        public var clean: Tensor
+        public var frameTimesteps: [Float]
+        public var frameSigmas: [Float]
+        public var supervisedFrom: Int
+    }
+
+    /// The example that optimiser step `n` (1-based) trains on, chosen by the (seed, n) pair.
+    public func example(step n: Int) -> Example {
         let rng = Philox4x32(seed: config.seed ^ 0x0DE1_1417)
         let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0x0DE, 0)
         let (prompt, states) = trajectories[Int(u.0 % UInt32(trajectories.count))]
@@ -63,6 +82,15 @@ public final class ODEInitTrainer {
         var picks: [Int] = []
         var h = u.1
         for _ in 0..<(frames / chunk) { picks.append(Int(h % UInt32(levels))); h = h / UInt32(levels) &+ u.2 &* 2_654_435_761 }
+        // Level index `levels` is the clean end (σ = 0, timestep 0).
+        let chunks = frames / chunk
+        var supervisedFrom = 0
+        if chunks > 1, Float(u.3 & 0xFFFF) / 65536 < config.cleanContextProbability {
+            let split = 1 + Int((u.3 >> 16) % UInt32(chunks - 1))
+            for c in 0..<split { picks[c] = levels }
+            supervisedFrom = split * chunk
+        }
+        let levelT = timesteps + [0], levelSigma = sigmas + [0]
         let input = Tensor(uninitialized: clean.shape) { o in
             states.withFloats { s in
                 for f in 0..<frames {
@@ -71,18 +99,29 @@ public final class ODEInitTrainer {
                 }
             }
         }
-        let frameT = (0..<frames).map { timesteps[picks[$0 / chunk]] }
-        let frameSigma = (0..<frames).map { -sigmas[picks[$0 / chunk]] }
+        return Example(prompt: prompt, input: input, clean: clean,
+                       frameTimesteps: (0..<frames).map { levelT[picks[$0 / chunk]] },
+                       frameSigmas: (0..<frames).map { levelSigma[picks[$0 / chunk]] },
+                       supervisedFrom: supervisedFrom)
+    }
 
+    /// One regression step on the example `example(step:)` selects; returns the loss.
+    public func trainStep() throws -> Float {
+        let n = optimizer.step + 1
+        let ex = example(step: n)
+        let (input, clean, frames, chunk) = (ex.input, ex.clean, ex.input.shape[0], config.generation.chunkFrames)
+        let supervisedFrom = ex.supervisedFrom
         var leaves: [String: Tensor] = [:]
         for (k, v) in parameters { leaves[k] = v.requiringGrad(k) }
         let model = try StudentParameters.model(teacher.dit, leaves, prefix: "dit.")
-        let context = try embeddings(prompt)
+        let context = try embeddings(ex.prompt)
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = try model.crossAttentionCache(context: context)
-            let v = try model.forward(input, timesteps: frameT, text: text,
+            let v = try model.forward(input, timesteps: ex.frameTimesteps, text: text,
                                       attention: .blockCausal(framesPerBlock: chunk, windowFrames: config.generation.windowFrames))
-            return meanSquaredError(scaledAdd(input, v, scales: frameSigma), clean)
+            let x0 = scaledAdd(input, v, scales: ex.frameSigmas.map { -$0 })
+            guard supervisedFrom > 0 else { return meanSquaredError(x0, clean) }
+            return meanSquaredError(x0.rows(supervisedFrom..<frames), clean.rows(supervisedFrom..<frames))
         }
         let grads = tape.gradients(of: loss)
         var g: [String: Tensor] = [:]
