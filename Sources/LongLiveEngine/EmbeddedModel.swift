@@ -78,18 +78,25 @@ public enum EmbeddedModel {
     /// Builds the model and its prompt encoder: the trained bundle when found (else the random
     /// stand-in with the hashed word encoder); `source` replaces the DiT weights (e.g. a quantised file).
     public static func load(source: TensorSource? = nil) throws -> (model: WanTransformer, encoder: PromptEncoder) {
-        if let path = locate() {
-            let bundle = try WorldModelBundle.load(path)
-            let (trained, words) = try bundle.makeModels()
-            guard trained.config.inDim == frameShape[0] else {
-                throw LongLiveError("\(path) is a \(trained.config.inDim)-channel model; the embedded pixel codec needs \(frameShape[0]) channels")
-            }
-            let model = try source.map { try WanTransformer(source: $0, config: bundle.dit) } ?? trained
-            return (model, WordPromptEncoder(words))
-        }
+        if let path = locate() { return try load(bundle: path, source: source) }
         let c = config
         let model = try WanTransformer(source: source ?? weights().source, config: c)
         return (model, HashedWordEncoder(textDim: c.textDim, maxTokens: c.textLen))
+    }
+}
+
+extension EmbeddedModel {
+    /// A world-model file (`WorldModelBundle`: the embedded default, or any student or teacher from
+    /// `longlive train`) as a model at the embedded shapes with its own word encoder; `source`
+    /// replaces the DiT weights.
+    public static func load(bundle path: String, source: TensorSource? = nil) throws -> (model: WanTransformer, encoder: PromptEncoder) {
+        let bundle = try WorldModelBundle.load(path)
+        let (trained, words) = try bundle.makeModels()
+        guard trained.config.inDim == frameShape[0] else {
+            throw LongLiveError("\(path) is a \(trained.config.inDim)-channel model; the embedded pixel codec needs \(frameShape[0]) channels")
+        }
+        let model = try source.map { try WanTransformer(source: $0, config: bundle.dit) } ?? trained
+        return (model, WordPromptEncoder(words))
     }
 }
 

@@ -103,7 +103,10 @@ struct GenerateCommand: ParsableCommand {
         let files = try ModelFiles.resolve(model: self.model, longlive: longlive, overrides: overrides)
         // The embedded model's own weights in a file (e.g. quantised by `longlive quantize`).
         let embeddedFile = files.dit.flatMap { EmbeddedModel.isEmbeddedModelFile($0) ? $0 : nil }
-        let embedded = files.dit == nil || embeddedFile != nil
+        // A world-model file (a trained student or teacher, `train …` / `convert`) carries its own
+        // word encoder and runs at the embedded model's shapes.
+        let bundleFile = files.dit.flatMap { WorldModelBundle.isBundle($0) ? $0 : nil }
+        let embedded = files.dit == nil || embeddedFile != nil || bundleFile != nil
         if let k = int8Kernel { QuantizedKernel.current = try QuantizedKernel.parse(k) }
         let scheme = try quantize.map(QuantScheme.parse)
         guard let residency = ["f32": WanWeights.Residency.float32, "stored": .asStored][weightsPrecision] else {
@@ -111,7 +114,11 @@ struct GenerateCommand: ParsableCommand {
         }
         var model: WanTransformer!
         var encoder: PromptEncoder?
-        if embedded {
+        if let bundleFile {
+            let loaded = try EmbeddedModel.load(bundle: bundleFile)
+            model = loaded.model
+            encoder = loaded.encoder
+        } else if embedded {
             let loaded = try EmbeddedModel.load(source: embeddedFile.map { try CheckpointTensors.open(path: $0) })
             model = loaded.model
             encoder = loaded.encoder

@@ -26,6 +26,19 @@ import LongLiveEngine
         #expect(la != lf.scalars, "the int8 model is a different model")
     }
 
+    /// A world-model file given as `--weights` (what `train` and `convert` write) runs with its own
+    /// word encoder at the embedded shapes: the committed embedded file is the default's function.
+    @Test func worldModelFileAsWeightsIsTheSameModel() throws {
+        guard let path = EmbeddedModel.locate() else { return }  // the random stand-in has no file
+        let dir = try CLITests.temporaryDirectory()
+        let prompt = "'a small red circle moves right on a blue background'"
+        let a = try CLITests.run("generate --weights \(path) --prompt \(prompt) --frames 3 -o \(dir)/a.safetensors")
+        #expect(a.status == 0, "\(a.output)")
+        let b = try CLITests.run("generate --prompt \(prompt) --frames 3 -o \(dir)/b.safetensors")
+        #expect(b.status == 0, "\(b.output)")
+        #expect(try SafeTensorsFile(path: dir + "/a.safetensors").tensor("latents").scalars == SafeTensorsFile(path: dir + "/b.safetensors").tensor("latents").scalars)
+    }
+
     @Test func unknownSchemeIsAClearError() throws {
         let r = try CLITests.run("quantize --scheme int4 -o /tmp/never.safetensors")
         #expect(r.status != 0 && r.output.contains("w8a16-q8_0") && r.output.contains("w8a16-channel"), "\(r.output)")

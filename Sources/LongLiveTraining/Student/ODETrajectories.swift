@@ -49,7 +49,7 @@ public enum ODETrajectories {
     /// All trajectories of a folder: (prompt, states `[levels + 1, F, C, H, W]` as f32).
     public static func load(folder: String) throws -> [(prompt: String, states: Tensor)] {
         let names = try FileIO.list(folder).filter { $0.hasPrefix("shard_") && $0.hasSuffix(".safetensors") }.sorted()
-        guard !names.isEmpty else { throw LongLiveError("\(folder) holds no shard_NNN.safetensors; generate them with `longlive train ode --generate`") }
+        guard !names.isEmpty else { throw LongLiveError("\(folder) holds no shard_NNN.safetensors; generate them with `longlive train ode --trajectories \(folder)`, which samples any missing shards first") }
         var out: [(String, Tensor)] = []
         for name in names {
             let f = try SafeTensorsFile(path: folder + "/" + name)
