@@ -89,7 +89,9 @@ public struct MP4Writer: FrameSink {
             // yuv420p (what players expect) needs even sizes.
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-g", "\(max(1, fps))",
-            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", path,
+            // Each fragment goes to disk as it is muxed: without this, ffmpeg's 32 KB output buffer
+            // holds many seconds of a static, well-compressed video, which a killed ffmpeg loses.
+            "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1", "-f", "mp4", path,
         ], stdinPipe: true)
     }
 
