@@ -21,7 +21,7 @@ struct TrainODECommand: ParsableCommand {
     @Option(help: "Regression steps.") var steps = 2000
     @Option(help: "Peak learning rate.") var lr: Float = 1e-4
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 250
-    @Option(help: "Probability that a clip's first chunks are clean (t = 0) context, as the KV cache holds at inference.") var cleanContext: Float = 0
+    @Option(help: "Probability that a clip's first chunks are clean (t = 0) context, as the KV cache holds at inference (0: noisy context only, as Self-Forcing).") var cleanContext: Float = 0.75
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
 
