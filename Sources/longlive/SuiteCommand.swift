@@ -29,13 +29,7 @@ struct SuiteCommand: ParsableCommand {
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
-        let (dit, encoder): (WanTransformer, PromptEncoder)
-        if let path = model {
-            let (m, w) = try WorldModelBundle.load(path).makeModels()
-            (dit, encoder) = (m, WordPromptEncoder(w))
-        } else {
-            (dit, encoder) = try EmbeddedModel.load()
-        }
+        let (dit, encoder) = try model.map { try EmbeddedModel.load(bundle: $0) } ?? EmbeddedModel.load()
         var settings = GenerationSettings()
         settings.windowFrames = window; settings.sinkFrames = sink
         guard let policy = SwitchPolicy(rawValue: switchPolicy) else { throw ValidationError("--switch-policy must be recache, keep or reset") }

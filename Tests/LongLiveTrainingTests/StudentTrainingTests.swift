@@ -22,6 +22,13 @@ import Glibc
         return String(cString: mkdtemp(&template)!)
     }
 
+    /// Two 4-step teacher trajectories of `frames` frames at the student's 4 levels, written to and read back from `folder`.
+    static func trajectories(of bundle: WorldModelBundle, frames: Int, folder: String, seed: UInt64) throws -> [(prompt: String, states: Tensor)] {
+        let teacher = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: 4, guidance: 2))
+        try ODETrajectories.generate(teacher: teacher, count: 2, frames: frames, levels: 4, folder: folder, seed: seed)
+        return try ODETrajectories.load(folder: folder)
+    }
+
     @Test func distributionMatchingLossHasTheSpecsGradient() {
         let x = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).requiringGrad("x")
         let g = Tensor(shape: [2, 3], values: [0.5, -1, 2, 0, 1, -3])
@@ -49,10 +56,8 @@ import Glibc
 
     @Test func odeInitialisationFitsItsTrajectoriesAndResumes() throws {
         let bundle = Self.tinyTeacher()
-        let teacher = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: 4, guidance: 2))
         let folder = Self.temporaryFolder()
-        try ODETrajectories.generate(teacher: teacher, count: 2, frames: 6, levels: 4, folder: folder, seed: 1)
-        let data = try ODETrajectories.load(folder: folder)
+        let data = try Self.trajectories(of: bundle, frames: 6, folder: folder, seed: 1)
         var config = ODEInitConfig()
         config.learningRate = 3e-3; config.warmupSteps = 1
         let a = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
@@ -72,10 +77,7 @@ import Glibc
 
     @Test func cleanContextPrefixesAreTheCleanEndAndOnlyLaterChunksAreSupervised() throws {
         let bundle = Self.tinyTeacher()
-        let teacher = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: 4, guidance: 2))
-        let folder = Self.temporaryFolder()
-        try ODETrajectories.generate(teacher: teacher, count: 2, frames: 12, levels: 4, folder: folder, seed: 2)
-        let data = try ODETrajectories.load(folder: folder)
+        let data = try Self.trajectories(of: bundle, frames: 12, folder: Self.temporaryFolder(), seed: 2)
         var config = ODEInitConfig()
         config.cleanContextProbability = 1
         let a = try ODEInitTrainer(teacher: bundle, trajectories: data, config: config)
