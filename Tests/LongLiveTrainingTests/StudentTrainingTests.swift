@@ -186,6 +186,24 @@ import Glibc
         #expect(try a.bundle().kind == "student")
     }
 
+    /// With as many calls per sequence as critic steps per generator step, the generator still trains on
+    /// every call position (first clip, right after the switch, the last) in turn, at the same ratio.
+    @Test func longTuningGeneratorStepsVisitEveryCallOfASequence() throws {
+        let bundle = Self.tinyTeacher()
+        var config = LongTuningConfig()
+        config.clipFrames = 6; config.newFrames = 3; config.maxFrames = 12; config.generatorEvery = 3
+        config.loraRank = 2
+        #expect(config.callsPerSequence == 3)
+        let a = try StreamingLongTuner(teacher: bundle, student: bundle, config: config)
+        var calls: [Int] = []
+        for _ in 0..<9 {
+            let r = try a.trainStep()
+            if r.generatorLoss != nil { calls.append(r.startFrame == 0 ? 0 : (r.startFrame - 6) / 3 + 1) }
+        }
+        #expect(calls.count == 3)
+        #expect(Set(calls) == [0, 1, 2])
+    }
+
     /// The training rollout is the inference algorithm: with the last exit step, no gradients and the
     /// same noise it reproduces `StreamingGenerator` bit for bit, through a prompt switch with re-cache
     /// (the training pipeline's re-cache: no global sink).

@@ -125,7 +125,11 @@ public final class StreamingLongTuner {
         let n = step + 1
         let rng = Philox4x32(seed: config.seed ^ 0x1046_7E4E)
         let u = rng.block(UInt32(truncatingIfNeeded: n), UInt32(truncatingIfNeeded: n >> 32), 0x10E6, 0)
-        let isGeneratorStep = n % config.generatorEvery == 0
+        // By position in the sequence, shifted by the sequence index: a step counter alone (`n % N`) lands on
+        // the same call of every sequence whenever the call count and N share a period (with the defaults,
+        // always the last call: never the first clip, rarely right after the switch). This visits every
+        // call in turn, one generator step per N calls on average.
+        let isGeneratorStep = (call + sequence) % config.generatorEvery == config.generatorEvery - 1
         let exitStep = Int(u.0 % UInt32(config.generation.denoisingSteps.count))
         let prompt = call >= switchCall ? prompts[1] : prompts[0]
         let context = try distillation.embeddings(prompt)
