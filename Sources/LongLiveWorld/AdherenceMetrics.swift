@@ -43,6 +43,31 @@ extension VideoAnalysis {
         return Double(a.filter { value($0.key, at: t) == $0.value }.count) / Double(a.count)
     }
 
+    /// Attribute kinds in the order reports list them (``attributeAccuracy(_:)``).
+    public static let attributeKinds = ["shape", "color", "size", "motion", "background", "pattern", "count"]
+
+    /// Per attribute kind, the share of the prompt's attributes of that kind frame `t` shows (hard
+    /// decisions; subjects pooled): where adherence is lost — shapes, colours, sizes, motions, the
+    /// background or the number of subjects.
+    public func attributeAccuracy(_ t: Int) -> [String: Double] {
+        var hit: [String: Double] = [:], total: [String: Double] = [:]
+        for (key, wanted) in scene(at: t).attributes {
+            let kind: String
+            switch key {
+            case .background: kind = "background"
+            case .pattern: kind = "pattern"
+            case .count: kind = "count"
+            case .shape: kind = "shape"
+            case .color: kind = "color"
+            case .size: kind = "size"
+            case .motion: kind = "motion"
+            }
+            total[kind, default: 0] += 1
+            if value(key, at: t) == wanted { hit[kind, default: 0] += 1 }
+        }
+        return total.mapValues { _ in 0 }.merging(hit) { _, h in h }.reduce(into: [:]) { $0[$1.key] = $1.value / total[$1.key]! }
+    }
+
     /// Frames to hold a switch's changed attributes before it counts as taken.
     public static let latencyHold = 4
 

@@ -25,6 +25,7 @@ public enum VideoEvaluator {
         }
         let scs = (0..<T).map { v.syntheticClipScore($0) }
         let hard = (0..<T).map { v.hardAccuracy($0) }
+        let perKind = (0..<T).map { v.attributeAccuracy($0) }
         let motionOK = (0..<T).map { t -> Double in
             let s = v.scene(at: t).subjects
             return s.indices.allSatisfy { i in i < v.tracks.motion[t].count && v.tracks.motion[t][i] == s[i].motion } ? 1 : 0
@@ -83,6 +84,9 @@ public enum VideoEvaluator {
             ("preserved_rate", mean(preserved)), ("teleports", switches > 0 ? Double(teleports) : nil), ("position_jump_px", mean(jumps)),
             ("difference_spike", mean(spikes)), ("difference_spike_excess", mean(excess)),
         ]
+        for kind in VideoAnalysis.attributeKinds {
+            overall.append(("accuracy_\(kind)", mean(perKind.compactMap { $0[kind] }).map { $0 * 100 }))
+        }
         overall.append(("quality_star", VBenchFormulas.quality(raw)))
 
         // Drift: each metric per tenth of the video.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LongLiveEngine
 import LongLiveMedia
 import LongLiveTraining
@@ -16,10 +17,11 @@ struct TeacherCommand: ParsableCommand {
         @Option(help: "Euler steps.") var steps = 32
         @Option(help: "Classifier-free guidance scale (1 = none).") var guidance: Float = 4
         @Option(help: "Shift of the sampling σ grid.") var shift = 5.0
+        @Option(help: "Share of fresh noise per step, 0…1 (0: deterministic Euler; see EulerSampler).") var eta: Float = 0
 
         func generator() throws -> TeacherClipGenerator {
             let bundle = try WorldModelBundle.load(teacher)
-            return try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: steps, guidance: guidance, shift: shift))
+            return try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: steps, guidance: guidance, shift: shift, eta: eta))
         }
     }
 
@@ -28,6 +30,13 @@ struct TeacherCommand: ParsableCommand {
         let rgb = try PixelCodecDecoder(codec: EmbeddedModel.codec).decodeChunk(latents)
         let shape = Array(rgb.shape.dropFirst())
         return try (0..<rgb.shape[0]).map { try VideoFrame(tensor: rgb.rows($0..<($0 + 1)).reshaped(shape)) }
+    }
+
+    /// Decodes pixel-codec latents `[F, 48, 16, 16]` and writes them as a video file.
+    static func write(_ latents: Tensor, to path: String) throws {
+        var video = try VideoFile.writer(path: path, width: EmbeddedModel.frameShape[2] * 4, height: EmbeddedModel.frameShape[1] * 4, fps: EmbeddedModel.fps)
+        for f in try frames(latents) { try video.append(f) }
+        try video.finish()
     }
 
     struct Export: ParsableCommand {
@@ -88,9 +97,7 @@ struct TeacherCommand: ParsableCommand {
             } else {
                 latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
             }
-            var video = try VideoFile.writer(path: output, width: EmbeddedModel.frameShape[2] * 4, height: EmbeddedModel.frameShape[1] * 4, fps: EmbeddedModel.fps)
-            for f in try TeacherCommand.frames(latents) { try video.append(f) }
-            try video.finish()
+            try TeacherCommand.write(latents, to: output)
             print("wrote \(output): \(frames) frames in \(fmt(monotonicSeconds() - started, 2)) s (\(sampling.steps) steps, guidance \(sampling.guidance))")
         }
     }
@@ -133,7 +140,8 @@ struct TeacherCommand: ParsableCommand {
             let report = EvalReport.mean(reports)
             if let json { try FileIO.write(json, bytes: Array((report.json.serialized() + "\n").utf8)) }
             if let markdown { try FileIO.write(markdown, bytes: Array(report.markdown.utf8)) }
-            for key in ["adherence", "hard_accuracy", "subject_consistency", "background_consistency", "motion_smoothness", "dynamic_degree", "quality_star"] {
+            for key in ["adherence", "hard_accuracy", "subject_consistency", "background_consistency", "motion_smoothness", "dynamic_degree", "quality_star"]
+                + VideoAnalysis.attributeKinds.map({ "accuracy_\($0)" }) {
                 let values = reports.compactMap { $0[key] }
                 guard !values.isEmpty else { continue }
                 let ci = MeanInterval(values)
@@ -150,6 +158,8 @@ extension TeacherCommand {
         @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
         @Option(help: "Clips to average.") var clips = 4
         @Option(help: "Use held-out scenes instead of training ones.") var split = "training"
+        @Option(help: "Also write each clip's clean frames and its conditional x0 estimate at every σ to this folder (.y4m), to see where shapes are lost.")
+        var save: String?
 
         func run() throws {
             let bundle = try WorldModelBundle.load(teacher)
@@ -176,6 +186,12 @@ extension TeacherCommand {
                         return (e / norm).squareRoot()
                     }
                     ec += err(vc); eu += err(vu)
+                    if let save {
+                        try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true)
+                        if sigma == 0.05 { try TeacherCommand.write(x0, to: "\(save)/clip\(i)_clean.y4m") }
+                        let estimate = Tensor(uninitialized: x0.shape) { o in for j in 0..<o.count { o[j] = noisy[j] - sigma * vc.scalars[j] } }
+                        try TeacherCommand.write(estimate, to: "\(save)/clip\(i)_sigma\(sigma).y4m")
+                    }
                     en += (zip(noisy, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / norm).squareRoot()
                 }
                 let c = Double(clips)

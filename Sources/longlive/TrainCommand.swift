@@ -36,15 +36,19 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
     @Option(help: "Extra loss weight of subject pixels (0: plain MSE).") var foregroundWeight: Float = 4
+    @Option(help: "How σ is drawn: mixed (shift-5 table on half of the clips, uniform on the rest) or logit-normal.") var sigmaSampling = "mixed"
+    @Option(help: "With logit-normal: mean of logit(σ) (> 0 leans to the noisy end).") var sigmaMean: Float = 0
+    @Option(help: "With logit-normal: standard deviation of logit(σ).") var sigmaStd: Float = 1
     @Option(help: "What the DiT head predicts: sample (the clean clip; see ModelPrediction) or flow (as Wan).") var prediction: String = "sample"
     @Flag(help: "With --warm-start: start the output head (head.head) from zero, e.g. when --prediction differs from the warm start's.") var resetHead = false
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
-    func config() -> TeacherConfig {
+    func config() throws -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
+        c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c
     }
 
@@ -54,6 +58,7 @@ struct TrainTeacherCommand: ParsableCommand {
             throw ValidationError("--cooldown must be between 0 and --steps (\(steps)), got \(cooldown); --lr-floor between 0 and 1, got \(lrFloor)")
         }
         if resetHead && warmStart == nil { throw ValidationError("--reset-head only applies with --warm-start") }
+        do { _ = try config() } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -72,9 +77,9 @@ struct TrainTeacherCommand: ParsableCommand {
                     weights[name] = Tensor(zeros: w.shape); shadow[name] = Tensor(zeros: w.shape)
                 }
             }
-            trainer = try TeacherTrainer(config: config(), warmStart: weights, ema: shadow, step: step)
+            trainer = try TeacherTrainer(config: try config(), warmStart: weights, ema: shadow, step: step)
         } else {
-            trainer = try TeacherTrainer(config: config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
+            trainer = try TeacherTrainer(config: try config(), resume: resume ? TrainingCheckpoint.load(from: ckpt) : nil)
         }
         let sgemm = MachineProbe.sgemmGFLOPs(m: 2048, n: 2048, k: 2048)
         print("teacher: \(trainer.config.dit), word encoder \(trainer.config.words.layers)×\(trainer.config.words.dim); from step \(trainer.step) to \(steps); sgemm \(fmt(sgemm, 1)) GFLOP/s")

@@ -40,6 +40,36 @@ import LongLiveEngine
         #expect(throws: LongLiveError.self) { try EulerSampler(steps: 0).integrate(noise: eps) { x, _ in x } }
     }
 
+    @Test func stochasticStepsKeepTheMarginalsAndReachTheData() throws {
+        // One data point again: the clean estimate is x0 at every step, so whatever share of fresh
+        // noise a step mixes in, every state is (1 − σ)·x0 + σ·(unit-variance noise) and the end is x0.
+        let rng = Philox4x32(seed: 12)
+        let x0 = rng.normalTensor(shape: [4, 8, 8, 8], stream: 1), eps = rng.normalTensor(shape: [4, 8, 8, 8], stream: 2)
+        let flow = { (x: Tensor, sigma: Float) in Tensor(shape: x.shape, values: zip(x.scalars, x0.scalars).map { ($0 - $1) / sigma }) }
+        func run(_ eta: Float, seed: UInt64, check: Bool) throws -> Tensor {
+            try EulerSampler(steps: 8, shift: 3, eta: eta).integrate(noise: eps, seed: seed, visit: { k, sigma, x in
+                guard check, sigma > 0 else { return }
+                let noise = zip(x.scalars, x0.scalars).map { ($0 - (1 - sigma) * $1) / sigma }
+                let variance = noise.map { $0 * $0 }.reduce(0, +) / Float(noise.count)
+                #expect(abs(variance - 1) < 0.12, "step \(k): noise variance \(variance)")
+            }, velocity: flow)
+        }
+        for eta: Float in [0, 0.5, 1] {
+            let out = try run(eta, seed: 1, check: true)
+            #expect(zip(out.scalars, x0.scalars).allSatisfy { abs($0 - $1) < 1e-4 }, "eta \(eta)")
+        }
+        // Intermediate states: η = 0 is the Euler path (seed-free), η > 0 depends on the seed.
+        func state(_ eta: Float, seed: UInt64) throws -> [Float] {
+            var kept: [Float] = []
+            _ = try EulerSampler(steps: 8, shift: 3, eta: eta).integrate(noise: eps, seed: seed, visit: { k, _, x in if k == 4 { kept = x.scalars } }, velocity: flow)
+            return kept
+        }
+        #expect(try state(0, seed: 1) == state(0, seed: 2))
+        #expect(try state(0.5, seed: 1) == state(0.5, seed: 1))
+        #expect(try state(0.5, seed: 1) != state(0.5, seed: 2))
+        #expect(throws: LongLiveError.self) { try EulerSampler(steps: 4, eta: 1.5).integrate(noise: eps) { x, _ in x } }
+    }
+
     @Test func bundlesRoundTripAndRejectOtherFiles() throws {
         let dir = try CLITests.temporaryDirectory()
         let bundle = Self.tinyBundle()

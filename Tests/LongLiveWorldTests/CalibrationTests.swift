@@ -76,6 +76,19 @@ enum Calibration {
         for k in 1..<4 { #expect(i.segment(k, "adherence")! < g.segment(k, "adherence")! - 5) }
     }
 
+    @Test func attributeAccuracyNamesWhatIsLost() {
+        let g = Calibration.gt, i = Calibration.ignore, f = Calibration.frozen
+        for kind in VideoAnalysis.attributeKinds { #expect(g["accuracy_\(kind)"]! >= 95, "ground truth, \(kind)") }
+        // The script's switches change the motion (twice) and the colour (once), never the shape,
+        // size or background: a video that ignores them loses exactly those two kinds.
+        #expect(i["accuracy_motion"]! < g["accuracy_motion"]! - 20)
+        #expect(i["accuracy_color"]! < g["accuracy_color"]! - 15)
+        for kind in ["shape", "size", "background", "pattern"] { #expect(i["accuracy_\(kind)"]! >= 95, "ignore, \(kind)") }
+        // A frozen video keeps every look but no motion.
+        #expect(f["accuracy_motion"]! < 50)
+        #expect(f["accuracy_shape"]! >= 95)
+    }
+
     @Test func resettingTheSceneLowersConsistencyAcrossSwitches() {
         let g = Calibration.gt, r = Calibration.reset
         #expect(r["subject_consistency_cross_switch"]! < g["subject_consistency_cross_switch"]! - 0.02)

@@ -5,13 +5,21 @@
 /// The σ grid is Wan's shifted one, `σ(s) = shift·s / (1 + (shift − 1)·s)` for `s = 1 − k/N`. At
 /// shift 5 and N divisible by 4 it passes exactly through the student's warped few-step levels
 /// (σ = 1, 0.9375, 0.8333, 0.625), which is what ODE initialisation reads off the trajectory.
+///
+/// With `eta` > 0 every step but the last re-draws part of the noise: the step goes to the clean
+/// estimate `x̂0 = x − σ·v` and the noise estimate `ε̂ = x̂0 + v`, and lands on
+/// `(1 − σ')·x̂0 + σ'·(√(1−η²)·ε̂ + η·z)` with fresh normals z. At η = 0 that is the Euler step
+/// exactly; at η = 1 it is the few-step student's re-noising. Fresh noise lets later steps undo an
+/// estimate the model got wrong early, where the deterministic ODE carries it to the end.
 public struct EulerSampler: Sendable {
     public var steps: Int
     public var guidance: Float
     public var shift: Double
+    /// Share of fresh noise per step (0: the deterministic probability-flow ODE).
+    public var eta: Float
 
-    public init(steps: Int = 32, guidance: Float = 4, shift: Double = 5) {
-        self.steps = steps; self.guidance = guidance; self.shift = shift
+    public init(steps: Int = 32, guidance: Float = 4, shift: Double = 5, eta: Float = 0) {
+        self.steps = steps; self.guidance = guidance; self.shift = shift; self.eta = eta
     }
 
     /// σ before each step and after the last (N + 1 values, from 1 to 0).
@@ -33,11 +41,11 @@ public struct EulerSampler: Sendable {
     /// σ of that step (a noised clean clip) and the steps before it are skipped.
     public func sample(
         model: WanTransformer, noise: Tensor, text: CrossAttentionCache, unconditional: CrossAttentionCache?,
-        startStep: Int = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil
+        startStep: Int = 0, seed: UInt64 = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil
     ) throws -> Tensor {
         let frames = noise.shape[0]
         let g = guidance
-        return try integrate(noise: noise, startStep: startStep, visit: visit) { x, sigma in
+        return try integrate(noise: noise, startStep: startStep, seed: seed, visit: visit) { x, sigma in
             let t = [Float](repeating: sigma * 1000, count: frames)
             let v = try model.forward(x, timesteps: t, text: text, attention: .bidirectional)
             guard let unconditional, g != 1 else { return v }
@@ -48,13 +56,15 @@ public struct EulerSampler: Sendable {
         }
     }
 
-    /// The Euler integration itself, for any velocity field `velocity(x, σ)`.
+    /// The Euler integration itself, for any velocity field `velocity(x, σ)`. `seed` selects the
+    /// fresh noise of a stochastic sampler (`eta` > 0; one Philox stream per step).
     public func integrate(
-        noise: Tensor, startStep: Int = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil,
+        noise: Tensor, startStep: Int = 0, seed: UInt64 = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil,
         velocity: (Tensor, Float) throws -> Tensor
     ) throws -> Tensor {
         guard steps >= 1 else { throw LongLiveError("the sampler needs at least one step, got \(steps)") }
         guard (0...steps).contains(startStep) else { throw LongLiveError("start step \(startStep) is outside 0...\(steps)") }
+        guard eta >= 0, eta <= 1 else { throw LongLiveError("eta (the share of fresh noise per step) must be in [0, 1], got \(eta)") }
         let grid = sigmas
         var x = noise.float32()
         for k in startStep..<steps {
@@ -63,8 +73,21 @@ public struct EulerSampler: Sendable {
             guard v.shape == x.shape else { throw LongLiveError("velocity has shape \(v.shape), state \(x.shape)") }
             let dt = grid[k + 1] - grid[k]
             let state = x
-            x = Tensor(uninitialized: state.shape) { out in
-                state.withFloats { xs in v.withFloats { vs in for i in 0..<out.count { out[i] = xs[i] + dt * vs[i] } } }
+            if eta > 0, grid[k + 1] > 0 {
+                let s = grid[k], next = grid[k + 1], keep = (1 - eta * eta).squareRoot(), e = eta
+                let z = Philox4x32(seed: seed).normalTensor(shape: state.shape, stream: 0x5DE0_0000 | UInt64(k))
+                x = Tensor(uninitialized: state.shape) { out in
+                    state.withFloats { xs in v.withFloats { vs in z.withFloats { zs in
+                        for i in 0..<out.count {
+                            let x0 = xs[i] - s * vs[i], eps = x0 + vs[i]
+                            out[i] = (1 - next) * x0 + next * (keep * eps + e * zs[i])
+                        }
+                    } } }
+                }
+            } else {
+                x = Tensor(uninitialized: state.shape) { out in
+                    state.withFloats { xs in v.withFloats { vs in for i in 0..<out.count { out[i] = xs[i] + dt * vs[i] } } }
+                }
             }
         }
         try visit?(steps, 0, x)

@@ -36,7 +36,7 @@ public final class TeacherClipGenerator {
     /// Clean latents `[frames, C, H, W]`; `visit` sees the trajectory (see ``EulerSampler``).
     public func latents(prompt: String, frames: Int, seed: UInt64, visit: ((Int, Float, Tensor) throws -> Void)? = nil) throws -> Tensor {
         try sampler.sample(model: model, noise: noise(frames: frames, seed: seed), text: text(prompt),
-                           unconditional: unconditional, visit: visit)
+                           unconditional: unconditional, seed: seed, visit: visit)
     }
 
     /// Video-to-video: `clean` latents noised to the first grid level at or below `strength`
@@ -51,6 +51,6 @@ public final class TeacherClipGenerator {
         let start = sampler.firstStep(atMost: strength)
         let sigma = sampler.sigmas[start]
         let x = FlowMatchSchedule(shift: sampler.shift).addNoise(clean: clean.float32(), noise: noise(frames: clean.shape[0], seed: seed), sigma: sigma)
-        return try sampler.sample(model: model, noise: x, text: text(prompt), unconditional: unconditional, startStep: start)
+        return try sampler.sample(model: model, noise: x, text: text(prompt), unconditional: unconditional, startStep: start, seed: seed)
     }
 }

@@ -20,10 +20,11 @@ public struct TeacherConfig: Sendable {
     public var textDropout: Float = 0.1
     /// Shift of the σ table timesteps are drawn from (uniform grid index, shifted σ, as Wan trains).
     public var timestepShift = 5.0
-    /// Share of steps that draw σ uniformly from (0, 1) instead. Shift 5 alone almost never trains
-    /// below σ ≈ 0.2, and a small model then cannot remove the last noise of a sample (measured by
-    /// `longlive teacher probe`: at σ = 0.05 the x0 error stayed at the input's own).
-    public var uniformSigmaShare: Float = 0.5
+    /// How σ is drawn. The default mixes the shift table with σ uniform in (0, 1) on half of the
+    /// clips: shift 5 alone almost never trains below σ ≈ 0.2, and a small model then cannot remove
+    /// the last noise of a sample (measured by `longlive teacher probe`: at σ = 0.05 the x0 error
+    /// stayed at the input's own).
+    public var noiseLevels = NoiseLevelSampling.mixed(uniformShare: 0.5)
     /// Extra loss weight of subject pixels: each latent value drawn from a subject pixel counts
     /// `1 + foregroundWeight` times (0: plain MSE). Subjects cover a few percent of a frame, so
     /// plain MSE spends almost all of its signal on backgrounds; weighting them also biases the
@@ -196,8 +197,7 @@ public final class TeacherTrainer {
         // Per-clip randomness: timestep, text dropout, noise.
         let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
         let u = rng.block(UInt32(truncatingIfNeeded: key), UInt32(truncatingIfNeeded: key >> 32), 0xD1CE, 0)
-        let uniform = Float(u.2 % 10_000) / 10_000 < config.uniformSigmaShare
-        let sigma = uniform ? max(1e-3, Float(u.3 >> 8) / Float(1 << 24)) : schedule.sigmas[Int(u.0 % 1000)]
+        let sigma = config.noiseLevels.sigma(u, table: schedule.sigmas)
         let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
         let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | key)
         let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
