@@ -36,6 +36,7 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "Unconditional fraction (for CFG).") var textDropout: Float = 0.1
     @Option(help: "Clips per optimiser step (gradient accumulation).") var accumulation = 1
     @Option(help: "Extra loss weight of subject pixels (0: plain MSE).") var foregroundWeight: Float = 4
+    @Option(help: "Extra loss weight of pixels on subject outlines, both sides of the edge (0: none).") var edgeWeight: Float = 0
     @Option(help: "How σ is drawn: mixed (shift-5 table on half of the clips, uniform on the rest) or logit-normal.") var sigmaSampling = "mixed"
     @Option(help: "With logit-normal: mean of logit(σ) (> 0 leans to the noisy end).") var sigmaMean: Float = 0
     @Option(help: "With logit-normal: standard deviation of logit(σ).") var sigmaStd: Float = 1
@@ -46,7 +47,7 @@ struct TrainTeacherCommand: ParsableCommand {
 
     func config() throws -> TeacherConfig {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
-        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight
+        c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight; c.edgeWeight = edgeWeight
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c

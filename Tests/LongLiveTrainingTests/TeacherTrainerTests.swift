@@ -103,6 +103,19 @@ import Glibc
         #expect(w.scalars == encoded.map { 1 + 3 * ($0 + 1) / 2 })
     }
 
+    @Test func outlineWeightsMarkBothSidesOfASubjectsEdge() {
+        // A 2×2 subject in the middle of a 6×6 frame: its outline is the 4×4 ring around and on it.
+        var m = [Float](repeating: 0, count: 36)
+        for y in 2...3 { for x in 2...3 { m[y * 6 + x] = 1 } }
+        let w = TeacherTrainer.pixelWeights(foreground: Tensor(shape: [1, 6, 6], values: m), subject: 3, outline: 2).scalars
+        for y in 0..<6 { for x in 0..<6 {
+            let ring = (1...4).contains(y) && (1...4).contains(x)
+            #expect(w[y * 6 + x] == 3 * m[y * 6 + x] + (ring ? 2 : 0), "pixel (\(x), \(y))")
+        } }
+        // No subject, no outline: only the subject term is left.
+        #expect(TeacherTrainer.pixelWeights(foreground: Tensor(shape: [1, 6, 6], repeating: 0), subject: 3, outline: 2).scalars.allSatisfy { $0 == 0 })
+    }
+
     @Test func weightedMeanSquaredErrorAndItsGradient() {
         let p = Tensor(shape: [4], values: [1, 2, 3, 4]).requiringGrad("p"), t = Tensor(shape: [4], values: [0, 2, 5, 3])
         let w = Tensor(shape: [4], values: [1, 1, 4, 2])

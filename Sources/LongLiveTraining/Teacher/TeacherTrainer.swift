@@ -31,6 +31,11 @@ public struct TeacherConfig: Sendable {
     /// model's clean-clip estimate at high noise towards subjects being present, which is what lets
     /// them form in sampling instead of fading into the background.
     public var foregroundWeight: Float = 0
+    /// Extra loss weight of pixels on a subject's outline (a 3×3 neighbourhood with both subject and
+    /// background pixels), on both sides of the edge. The outline is where one shape differs from
+    /// another; weighting both sides alike does not favour bigger or smaller subjects, unlike
+    /// `foregroundWeight`.
+    public var edgeWeight: Float = 0
     /// Clips per optimiser step (gradient accumulation; their gradients are averaged).
     public var accumulation = 1
     public var seed: UInt64 = 0
@@ -207,14 +212,36 @@ public final class TeacherTrainer {
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
             let cross = try model.crossAttentionCache(context: text)
             let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional)
-            guard config.foregroundWeight > 0 else { return meanSquaredError(v, target) }
-            return weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: clip.foreground, extra: config.foregroundWeight, factor: codec.factor, channels: 3))
+            guard config.foregroundWeight > 0 || config.edgeWeight > 0 else { return meanSquaredError(v, target) }
+            let extra = Self.pixelWeights(foreground: clip.foreground, subject: config.foregroundWeight, outline: config.edgeWeight)
+            return weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: extra, extra: 1, factor: codec.factor, channels: 3))
         }
         let tForward = monotonicSeconds()
         let grads = tape.gradients(of: loss)
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
         return (loss.scalars[0], g, (tData - started, tForward - tData, monotonicSeconds() - tForward))
+    }
+
+    /// Extra weight per pixel, `subject·mask + outline·edge` for a subject mask `[F, H, W]`, where
+    /// `edge` marks pixels whose 3×3 neighbourhood (inside the frame) holds both kinds of pixel.
+    static func pixelWeights(foreground: Tensor, subject: Float, outline: Float) -> Tensor {
+        let frames = foreground.shape[0], h = foreground.shape[1], w = foreground.shape[2]
+        return foreground.withFloats { m in
+            Tensor(uninitialized: foreground.shape) { o in
+                for f in 0..<frames { for y in 0..<h { for x in 0..<w {
+                    let i = (f * h + y) * w + x, inside = m[i] > 0.5
+                    var edge = false
+                    if outline != 0 {
+                        for dy in -1...1 where !edge { for dx in -1...1 where !edge {
+                            let yy = y + dy, xx = x + dx
+                            if yy >= 0, yy < h, xx >= 0, xx < w, (m[(f * h + yy) * w + xx] > 0.5) != inside { edge = true }
+                        } }
+                    }
+                    o[i] = subject * m[i] + (edge ? outline : 0)
+                }}}
+            }
+        }
     }
 
     /// Per-latent-value loss weights `1 + extra·mask` for pixel masks `[F, H, W]`, laid out as the
