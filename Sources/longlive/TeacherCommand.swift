@@ -9,7 +9,7 @@ import LongLiveWorld
 struct TeacherCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "teacher", abstract: "Export, sample and evaluate the many-step teacher model.",
-        subcommands: [Export.self, Sample.self, Evaluate.self, Probe.self])
+        subcommands: [Export.self, Sample.self, Evaluate.self, Probe.self, WordProbe.self])
 
     /// Sampling options shared by `sample` and `eval`.
     struct SamplingOptions: ParsableArguments {

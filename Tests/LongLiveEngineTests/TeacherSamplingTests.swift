@@ -87,6 +87,17 @@ import LongLiveEngine
         var broken = bundle
         broken.tensors["dit.head.head.weight"] = nil
         #expect(throws: LongLiveError.self) { try broken.makeModels() }
+
+        // The word skip is stored in text_config; files written before it read as without.
+        #expect(!a.words.wordSkip && WorldModelBundle.json(bundle.words)["word_skip"] == nil)
+        var skip = bundle
+        skip.words.wordSkip = true
+        skip.tensors["text.word_skip.weight"] = Tensor(shape: [16], repeating: 0.5)
+        try skip.write(dir + "/skip.safetensors")
+        let c = try WorldModelBundle.load(dir + "/skip.safetensors")
+        #expect(c.words.wordSkip)
+        let (_, words) = try c.makeModels()
+        #expect(try words.encode("a red circle").scalars != (try a.makeModels().1.encode("a red circle")).scalars)
     }
 
     @Test func clipsAreDeterministicBySeed() throws {

@@ -29,9 +29,12 @@ import LongLiveModels
     }
 
     /// Gradients of every parameter kind against finite differences (the encoder trains with the teacher).
-    @Test func gradientsMatchFiniteDifferences() throws {
-        let c = Self.config
-        let base = WordEncoder.initialParameters(c, seed: 2)
+    @Test(arguments: [false, true]) func gradientsMatchFiniteDifferences(wordSkip: Bool) throws {
+        var c = Self.config
+        c.wordSkip = wordSkip
+        var base = WordEncoder.initialParameters(c, seed: 2)
+        // A gate away from 1 so that a wrong gradient wrt the gate or through the skip shows.
+        if wordSkip { base["word_skip.weight"] = Tensor(shape: [16], values: (0..<16).map { 0.5 + Float($0) * 0.05 }) }
         let r = Tensor(shape: [8, 16], values: Philox4x32(seed: 3).normals(stream: 0, count: 128))
         func loss(_ p: [String: Tensor]) throws -> Double {
             let out = try WordEncoder(config: c, parameters: p).encode("a small red ball moves left")
@@ -42,7 +45,7 @@ import LongLiveModels
         let e = try WordEncoder(config: c, parameters: trainable)
         let (out, tape) = try Tape.recording { try e.encode("a small red ball moves left") }
         let grads = tape.gradients(of: out, seed: r)
-        for name in ["token_embedding.weight", "position_embedding.weight", "blocks.0.attn.q.weight", "blocks.1.ffn.0.bias", "blocks.0.norm2.weight", "norm.bias"] {
+        for name in ["token_embedding.weight", "position_embedding.weight", "blocks.0.attn.q.weight", "blocks.1.ffn.0.bias", "blocks.0.norm2.weight", "norm.bias"] + (wordSkip ? ["word_skip.weight"] : []) {
             let g = try #require(grads[trainable[name]!], "no gradient for \(name)").scalars
             let scale = max(g.map { abs($0) }.max()!, 1e-4)
             let candidates = g.indices.filter { g[$0] != 0 }
@@ -54,5 +57,40 @@ import LongLiveModels
                 #expect(abs(Double(g[idx]) - numeric) <= 0.03 * Double(scale), "\(name)[\(idx)]: \(g[idx]) vs \(numeric)")
             }
         }
+    }
+
+    /// The failure the skip exists for: a residual stream that dwarfs the token embeddings (as in the
+    /// first teacher's encoder) leaves a swapped word almost invisible in its own row; the skip,
+    /// normalised, shows it whatever its scale.
+    @Test func wordSkipKeepsEveryWordVisible() throws {
+        // Position embeddings a thousand times the tokens': every branch and the residual see the
+        // positions only, as the trained encoder's layers saw no difference between shape words.
+        var drowned = WordEncoder.initialParameters(Self.config, seed: 4)
+        let t = drowned["position_embedding.weight"]!
+        drowned["position_embedding.weight"] = Tensor(shape: t.shape, values: t.scalars.map { $0 * 1000 })
+        func rowChange(_ e: WordEncoder) throws -> Double {
+            // "red" → "blue" is word 2 of 4.
+            let a = try e.encode("a small red ball").scalars, b = try e.encode("a small blue ball").scalars
+            let row = 2 * 16
+            var d = 0.0, n = 0.0
+            for j in row..<(row + 16) { d += Double((a[j] - b[j]) * (a[j] - b[j])); n += Double(a[j] * a[j]) }
+            return (d / n).squareRoot()
+        }
+        let without = try rowChange(WordEncoder(config: Self.config, parameters: drowned))
+        var c = Self.config
+        c.wordSkip = true
+        var open = drowned
+        open["word_skip.weight"] = Tensor(shape: [16], repeating: 1)
+        let with = try rowChange(WordEncoder(config: c, parameters: open))
+        #expect(without < 0.02, "the tiny embeddings should leave the word invisible (row change \(without))")
+        #expect(with > 0.4 && with > 5 * without, "with the skip the row changes by \(with), without by \(without)")
+
+        // Closed, the skip computes exactly what the encoder without it does (how a warm start begins).
+        var closed = drowned
+        closed["word_skip.weight"] = Tensor(zeros: [16])
+        let plain = try WordEncoder(config: Self.config, parameters: drowned).encode("a small red ball").scalars
+        #expect(try WordEncoder(config: c, parameters: closed).encode("a small red ball").scalars == plain)
+        // An encoder configured for the skip refuses weights without its gate.
+        #expect(throws: LongLiveError.self) { try WordEncoder(config: c, parameters: drowned) }
     }
 }

@@ -87,6 +87,25 @@ import Glibc
         missing["dit.head.head.weight"] = nil
         #expect(throws: LongLiveError.self) { try TeacherTrainer(config: Self.tinyConfig(seed: 8), warmStart: missing, ema: [:], step: 3) }
     }
+
+    /// Adding the word skip to a teacher trained without it: the gate starts closed (the same loss as
+    /// continuing without the skip), then opens on its own gradient; a resume must keep the choice.
+    @Test func warmStartOpensANewWordSkipFromZero() throws {
+        let a = try TeacherTrainer(config: Self.tinyConfig(seed: 8))
+        for _ in 0..<3 { _ = try a.trainStep() }
+        var skip = Self.tinyConfig(seed: 8)
+        skip.words.wordSkip = true
+        let b = try TeacherTrainer(config: skip, warmStart: a.parameters, ema: a.ema.shadow, step: 3)
+        #expect(b.parameters["text.word_skip.weight"]!.scalars.allSatisfy { $0 == 0 })
+        #expect(try a.trainStep().loss == b.trainStep().loss)
+        #expect(b.parameters["text.word_skip.weight"]!.scalars.contains { $0 != 0 }, "the gate got no gradient")
+        do {
+            _ = try TeacherTrainer(config: Self.tinyConfig(seed: 8), resume: b.checkpoint())
+            Issue.record("resumed a word-skip checkpoint without the skip")
+        } catch {
+            #expect("\(error)".contains("--word-skip"), "\(error)")
+        }
+    }
 }
 
 @Suite struct ForegroundWeightTests {

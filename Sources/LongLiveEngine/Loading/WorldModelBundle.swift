@@ -74,7 +74,7 @@ public struct WorldModelBundle {
             "vocabulary": .array(c.vocabulary.map { .string($0) }),
             "dim": .number(Double(c.dim)), "layers": .number(Double(c.layers)), "heads": .number(Double(c.heads)),
             "ffn_dim": .number(Double(c.ffnDim)), "max_tokens": .number(Double(c.maxTokens)),
-        ])
+        ].merging(c.wordSkip ? ["word_skip": .bool(true)] : [:]) { a, _ in a })
     }
 
     /// Reads ``json(_:)``'s form back.
@@ -84,6 +84,7 @@ public struct WorldModelBundle {
               let maxTokens = j["max_tokens"]?.intValue else {
             throw LongLiveError("\(source): text_config must hold vocabulary, dim, layers, heads, ffn_dim and max_tokens")
         }
-        return WordEncoder.Config(vocabulary: vocab, dim: dim, layers: layers, heads: heads, ffnDim: ffn, maxTokens: maxTokens)
+        return WordEncoder.Config(vocabulary: vocab, dim: dim, layers: layers, heads: heads, ffnDim: ffn, maxTokens: maxTokens,
+                                  wordSkip: j["word_skip"]?.boolValue ?? false)
     }
 }

@@ -94,6 +94,9 @@ public final class TeacherTrainer {
         schedule = FlowMatchSchedule(shift: config.timestepShift)
         dataset = WorldDataset(width: config.width, height: config.height)
         if let checkpoint {
+            if let saved = try Self.config(from: checkpoint.state), saved.words.wordSkip != config.words.wordSkip {
+                throw LongLiveError("the checkpoint's word encoder was trained \(saved.words.wordSkip ? "with" : "without") the word skip; resume \(saved.words.wordSkip ? "with" : "without") --word-skip")
+            }
             parameters = checkpoint.weights
             checkpoint.restore(optimizer: optimizer, ema: ema)
             stepOffset = checkpoint.state["step_offset"]?.intValue ?? 0
@@ -110,13 +113,23 @@ public final class TeacherTrainer {
     /// the data and noise continue at step `step + 1`.
     public convenience init(config: TeacherConfig, warmStart weights: [String: Tensor], ema shadow: [String: Tensor], step: Int) throws {
         try self.init(config: config)
+        var shadow = shadow.mapValues { $0.float32() }
         for (k, v) in parameters {
+            // A word skip added to an encoder trained without one starts closed, so step 0 computes
+            // exactly what the warm start did.
+            if k == Self.wordSkipName, weights[k] == nil {
+                parameters[k] = Tensor(zeros: v.shape); shadow[k] = Tensor(zeros: v.shape)
+                continue
+            }
             guard let w = weights[k], w.shape == v.shape else { throw LongLiveError("warm start: tensor \(k) is missing or has another shape") }
             parameters[k] = w.float32()
         }
-        ema.restore(shadow.mapValues { $0.float32() })
+        ema.restore(shadow)
         stepOffset = step
     }
+
+    /// The word encoder's skip gate (``WordEncoder/Config/wordSkip``) among the trainer's parameters.
+    static let wordSkipName = "text.word_skip.weight"
 
     /// Steps taken before the optimiser's own count began (a warm start).
     public private(set) var stepOffset = 0
