@@ -16,6 +16,8 @@ public struct TeacherConfig: Sendable {
     public var weightDecay: Float = 0.01
     public var gradientClip: Float = 1.0
     public var emaDecay: Float = 0.999
+    /// The word-skip gate a warm start from an encoder without one begins at (0: the warm start's exact function).
+    public var wordSkipOpening: Float = 0
     /// Probability of training a clip unconditionally (zero text), for classifier-free guidance.
     public var textDropout: Float = 0.1
     /// Shift of the σ table timesteps are drawn from (uniform grid index, shifted σ, as Wan trains).
@@ -115,10 +117,12 @@ public final class TeacherTrainer {
         try self.init(config: config)
         var shadow = shadow.mapValues { $0.float32() }
         for (k, v) in parameters {
-            // A word skip added to an encoder trained without one starts closed, so step 0 computes
-            // exactly what the warm start did.
+            // A word skip added to an encoder trained without one starts closed by default, so step 0
+            // computes exactly what the warm start did; closed, though, it opens slowly (its gradient
+            // is the DiT's use of a word it has never seen), hence `wordSkipOpening`.
             if k == Self.wordSkipName, weights[k] == nil {
-                parameters[k] = Tensor(zeros: v.shape); shadow[k] = Tensor(zeros: v.shape)
+                parameters[k] = Tensor(shape: v.shape, repeating: config.wordSkipOpening)
+                shadow[k] = parameters[k]
                 continue
             }
             guard let w = weights[k], w.shape == v.shape else { throw LongLiveError("warm start: tensor \(k) is missing or has another shape") }
