@@ -122,3 +122,16 @@ public struct WorldDataset: Sendable {
                                 switchFrames: script.switchFrames, script: script)
     }
 }
+
+extension TrainingClip {
+    /// The clip's prompt with one attribute changed as the switch `event` changes it, written with the
+    /// clip's own template and phrasing, so the two prompts differ in that attribute's words only;
+    /// nil when the event does not apply to the scene. (`teacher word-probe` asks whether a model
+    /// uses a word by comparing its estimates under both.)
+    public func prompt(after event: SwitchEvent, seed: UInt64 = 0) -> String? {
+        var rng = WorldRandom(seed: seed, 0x5A4B)
+        guard let changed = ScriptGenerator.apply(event, to: scene, &rng),
+              let variant = (0..<6).first(where: { PromptWriter.prompt(scene, variant: $0) == prompt }) else { return nil }
+        return PromptWriter.prompt(changed, variant: variant)
+    }
+}

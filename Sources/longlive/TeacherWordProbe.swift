@@ -7,18 +7,21 @@ import LongLiveWorld
 
 extension TeacherCommand {
     /// How much the teacher's clean estimate depends on each attribute word: the estimate's error on a
-    /// clip's subject pixels with its own prompt against the same prompt with one word swapped. A word
+    /// clip's subject pixels with its own prompt against the same prompt with one word swapped
+    /// (``TrainingClip/prompt(after:seed:)``). A word
     /// the model has learned makes its swap cost error; a word it ignores costs nothing. Far more
     /// sensitive than sampled accuracy, so a training change can be judged after a few thousand steps.
     struct WordProbe: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "word-probe",
-            abstract: "Subject-pixel error of the teacher's clean estimate per noise level, with the clip's own prompt and with its first subject's shape, colour, size or motion word swapped.")
+            abstract: "Subject-pixel error of the teacher's clean estimate per noise level, with the clip's own prompt and with one subject's shape, colour, size or motion word swapped.")
         @Option(help: "Teacher file.") var teacher = "models/teacher.safetensors"
         @Option(help: "Clips to average.") var clips = 16
         @Option(help: "Frames per clip.") var frames = 4
         @Option(help: "Scenes: all, training or heldout.") var split = "training"
         @Option(help: "Noise levels, comma-separated.") var sigmas = "0.4,0.6,0.8,0.9"
+        @Flag(help: "Instead: where the subject tokens' cross-attention goes, per block, by kind of word (at the first σ).")
+        var attention = false
 
         func run() throws {
             let bundle = try WorldModelBundle.load(teacher)
@@ -31,13 +34,14 @@ extension TeacherCommand {
                 return v
             }
             let data = WorldDataset(split: s)
+            if attention { return try attentionReport(model, words, data, sigma: levels[0]) }
             let kinds = ["own", "shape", "color", "size", "motion", "none"]
             print("sigma | " + kinds.map { "\($0) prompt" }.joined(separator: " | ") + "   (RMS error on subject pixels, 0–1 scale)")
             for sigma in levels {
                 var sums = [Double](repeating: 0, count: kinds.count)
                 for i in 0..<clips {
                     let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
-                    let prompts = [clip.prompt] + ["shape", "color", "size", "motion"].map { Self.swapped(clip, $0) }
+                    let prompts = [clip.prompt] + [SwitchEvent.shape, .color, .size, .motion].map { clip.prompt(after: $0) ?? clip.prompt }
                     let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
                     let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
                     let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
@@ -52,31 +56,6 @@ extension TeacherCommand {
                 }
                 print("\(sigma) | " + sums.map { fmt($0 / Double(clips), 4) }.joined(separator: " | "))
             }
-        }
-
-        /// The clip's prompt with its first subject's `kind` changed to the next value of that kind, the
-        /// rest (template, phrasing, other subject) unchanged.
-        static func swapped(_ clip: TrainingClip, _ kind: String) -> String {
-            var scene = clip.scene
-            var s = scene.subjects[0]
-            func next<T: CaseIterable & Equatable>(_ v: T) -> T {
-                let all = Array(T.allCases)
-                return all[(all.firstIndex(of: v)! + 1) % all.count]
-            }
-            switch kind {
-            case "shape": s.shape = next(s.shape)
-            case "color":
-                let options = ObjectColor.allCases.filter { c in c != s.color && Palette.compatible(c, scene.background) && !scene.subjects.contains { $0.color == c } }
-                s.color = options.first ?? s.color
-            case "size": s.size = next(s.size)
-            default: s.motion = next(s.motion)
-            }
-            scene.subjects[0] = s
-            // The variant that wrote the clip's prompt writes the swapped one the same way.
-            for variant in 0..<6 where PromptWriter.prompt(clip.scene, variant: variant) == clip.prompt {
-                return PromptWriter.prompt(scene, variant: variant)
-            }
-            return PromptWriter.prompt(scene)
         }
 
         /// RMS error of `estimate` (latents) against the clip's frames over the subject pixels, in [0, 1] units.
@@ -96,6 +75,62 @@ extension TeacherCommand {
                 }
             }
             return count > 0 ? (e / count).squareRoot() : 0
+        }
+
+        /// Share of the subject tokens' cross-attention (all heads) that lands on each kind of word, per block.
+        func attentionReport(_ model: WanTransformer, _ encoder: WordEncoder, _ data: WorldDataset, sigma: Float) throws {
+            let kinds = ["shape", "colour", "size", "background", "pattern", "other words", "padding"]
+            func kind(_ w: String) -> Int {
+                if ShapeKind(rawValue: w) != nil { return 0 }
+                if ObjectColor(rawValue: w) != nil { return 1 }
+                if SizeClass(rawValue: w) != nil { return 2 }
+                if BackgroundColor(rawValue: w) != nil { return 3 }
+                if Pattern(rawValue: w) != nil { return 4 }
+                return 5
+            }
+            let heads = model.config.numHeads, dim = model.config.dim, hd = dim / heads
+            var share = [[Double]](repeating: [Double](repeating: 0, count: kinds.count), count: model.config.numLayers)
+            var wordTotal = 0.0
+            for i in 0..<clips {
+                let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
+                let prompt = WordEncoder.words(clip.prompt)
+                let slots = (0..<encoder.config.maxTokens).map { $0 < prompt.count ? kind(prompt[$0]) : 6 }
+                wordTotal += Double(prompt.count)
+                let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
+                let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
+                let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
+                let cache = try model.crossAttentionCache(context: encoder.encode(clip.prompt))
+                // Subject tokens: 8×8-pixel blocks holding a subject pixel.
+                let h = clip.frames.shape[2], w = clip.frames.shape[3], th = h / 8, tw = w / 8
+                let mask = clip.foreground.scalars
+                var subject: [Int] = []
+                for f in 0..<frames { for r in 0..<th { for c in 0..<tw {
+                    var any = false
+                    for y in (r * 8)..<(r * 8 + 8) where !any { for x in (c * 8)..<(c * 8 + 8) where mask[(f * h + y) * w + x] > 0 { any = true; break } }
+                    if any { subject.append((f * th + r) * tw + c) }
+                } } }
+                guard !subject.isEmpty else { continue }
+                _ = try model.forward(xt, timesteps: [Float](repeating: sigma * 1000, count: frames), text: cache, attention: .bidirectional) { name, t in
+                    guard name.hasSuffix(".cross_attn.q"), let b = Int(name.dropFirst("blocks_".count).prefix { $0.isNumber }) else { return }
+                    let q = t.scalars, k = cache.keys[b].scalars, n = slots.count
+                    var acc = [Double](repeating: 0, count: kinds.count)
+                    for tok in subject { for hh in 0..<heads {
+                        var logits = (0..<n).map { j -> Double in
+                            var d = 0.0
+                            for e in 0..<hd { d += Double(q[tok * dim + hh * hd + e]) * Double(k[j * dim + hh * hd + e]) }
+                            return d / Double(hd).squareRoot()
+                        }
+                        let m = logits.max()!
+                        logits = logits.map { exp($0 - m) }
+                        let z = logits.reduce(0, +)
+                        for j in 0..<n { acc[slots[j]] += logits[j] / z }
+                    } }
+                    for k in 0..<kinds.count { share[b][k] += acc[k] / Double(subject.count * heads) / Double(clips) }
+                }
+            }
+            print("cross-attention of subject tokens at σ = \(sigma), share per kind of word (mean over \(clips) clips, \(fmt(wordTotal / Double(clips), 1)) words per prompt)")
+            print("block | " + kinds.joined(separator: " | "))
+            for (b, row) in share.enumerated() { print("\(b) | " + row.map { fmt($0, 3) }.joined(separator: " | ")) }
         }
     }
 }

@@ -50,6 +50,32 @@ import LongLiveTensor
         }
     }
 
+    /// A swapped prompt changes one attribute of one subject and nothing else, in the clip's own words.
+    @Test func promptsWithOneAttributeSwapped() throws {
+        let data = WorldDataset(width: 32, height: 32)
+        for seed in UInt64(0)..<30 {
+            let clip = data.clip(seed: seed, frames: 1)
+            for event in [SwitchEvent.shape, .color, .size, .motion] {
+                guard let swapped = clip.prompt(after: event, seed: seed) else { continue }
+                let a = try PromptParser.parse(clip.prompt), b = try PromptParser.parse(swapped)
+                #expect(a == clip.scene)
+                #expect(a.background == b.background && a.pattern == b.pattern && a.subjects.count == b.subjects.count)
+                let changed = zip(a.subjects, b.subjects).filter { $0 != $1 }
+                #expect(changed.count == 1, "\(clip.prompt) → \(swapped)")
+                if let (x, y) = changed.first {
+                    switch event {
+                    case .shape: #expect(x.shape != y.shape && x.color == y.color && x.size == y.size && x.motion == y.motion)
+                    case .color: #expect(x.color != y.color && x.shape == y.shape && x.size == y.size && x.motion == y.motion)
+                    case .size: #expect(x.size != y.size && x.shape == y.shape && x.color == y.color && x.motion == y.motion)
+                    default: #expect(x.motion != y.motion && x.shape == y.shape && x.color == y.color && x.size == y.size)
+                    }
+                }
+                // Same template: the words before the first subject's phrase are the same.
+                #expect(clip.prompt.hasPrefix("on a") == swapped.hasPrefix("on a"))
+            }
+        }
+    }
+
     @Test func batchesAndSequences() {
         let ds = WorldDataset(width: 32, height: 32)
         let batch = ds.clipBatch(seed: 1, count: 3, frames: 4)

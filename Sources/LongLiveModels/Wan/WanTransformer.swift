@@ -135,6 +135,7 @@ public final class WanTransformer {
             // cross-attention (no modulation, no gate)
             let n3 = prof.measure("norm+modulate") { layerNorm(x, eps: c.eps, weight: block.norm3Weight, bias: block.norm3Bias) }
             let cq = prof.measure("cross q") { rmsNorm(block.crossAttn.q(n3), eps: c.eps, weight: block.crossAttn.normQ) }
+            taps?("blocks_\(i).cross_attn.q", cq)
             let ca = prof.measure("cross-attention") { attention(cq, text.keys[i], text.values[i], heads: c.numHeads) }
             x = prof.measure("cross o") { add(x, block.crossAttn.o(ca)) }
             // feed-forward
