@@ -189,8 +189,7 @@ extension TeacherCommand {
                     if let save {
                         try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true)
                         if sigma == 0.05 { try TeacherCommand.write(x0, to: "\(save)/clip\(i)_clean.y4m") }
-                        let estimate = Tensor(uninitialized: x0.shape) { o in for j in 0..<o.count { o[j] = noisy[j] - sigma * vc.scalars[j] } }
-                        try TeacherCommand.write(estimate, to: "\(save)/clip\(i)_sigma\(sigma).y4m")
+                        try TeacherCommand.write(FlowMatchSchedule().predictClean(noisy: xt, flow: vc, sigma: sigma), to: "\(save)/clip\(i)_sigma\(sigma).y4m")
                     }
                     en += (zip(noisy, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / norm).squareRoot()
                 }

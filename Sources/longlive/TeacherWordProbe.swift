@@ -37,24 +37,27 @@ extension TeacherCommand {
             if attention { return try attentionReport(model, words, data, sigma: levels[0]) }
             let kinds = ["own", "shape", "color", "size", "motion", "none"]
             print("sigma | " + kinds.map { "\($0) prompt" }.joined(separator: " | ") + "   (RMS error on subject pixels, 0–1 scale)")
-            for sigma in levels {
-                var sums = [Double](repeating: 0, count: kinds.count)
-                for i in 0..<clips {
-                    let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
-                    let prompts = [clip.prompt] + [SwitchEvent.shape, .color, .size, .motion].map { clip.prompt(after: $0) ?? clip.prompt }
-                    let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
-                    let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
-                    let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
+            // Each clip's prompts and their cross-attention caches serve every noise level.
+            var sums = [[Double]](repeating: [Double](repeating: 0, count: kinds.count), count: levels.count)
+            for i in 0..<clips {
+                let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
+                let prompts = [clip.prompt] + [SwitchEvent.shape, .color, .size, .motion].map { clip.prompt(after: $0) ?? clip.prompt }
+                let texts = try prompts.map { try model.crossAttentionCache(context: words.encode($0)) }
+                    + [model.crossAttentionCache(context: Tensor(zeros: [words.config.maxTokens, words.config.dim]))]
+                let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
+                let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
+                for (l, sigma) in levels.enumerated() {
+                    let schedule = FlowMatchSchedule()
+                    let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
                     let ts = [Float](repeating: sigma * 1000, count: frames)
-                    let texts = try prompts.map { try words.encode($0) } + [Tensor(zeros: [words.config.maxTokens, words.config.dim])]
                     for (k, text) in texts.enumerated() {
-                        let v = try model.forward(xt, timesteps: ts, text: model.crossAttentionCache(context: text), attention: .bidirectional)
-                        let noisy = xt.scalars, vs = v.scalars
-                        let estimate = Tensor(uninitialized: x0.shape) { o in for j in 0..<o.count { o[j] = noisy[j] - sigma * vs[j] } }
-                        sums[k] += try Self.subjectError(estimate, clip)
+                        let v = try model.forward(xt, timesteps: ts, text: text, attention: .bidirectional)
+                        sums[l][k] += try Self.subjectError(schedule.predictClean(noisy: xt, flow: v, sigma: sigma), clip)
                     }
                 }
-                print("\(sigma) | " + sums.map { fmt($0 / Double(clips), 4) }.joined(separator: " | "))
+            }
+            for (l, sigma) in levels.enumerated() {
+                print("\(sigma) | " + sums[l].map { fmt($0 / Double(clips), 4) }.joined(separator: " | "))
             }
         }
 

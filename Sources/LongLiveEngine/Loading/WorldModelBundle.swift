@@ -70,11 +70,14 @@ public struct WorldModelBundle {
 
     /// The word encoder's configuration as JSON (`text_config`).
     public static func json(_ c: WordEncoder.Config) -> JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "vocabulary": .array(c.vocabulary.map { .string($0) }),
             "dim": .number(Double(c.dim)), "layers": .number(Double(c.layers)), "heads": .number(Double(c.heads)),
             "ffn_dim": .number(Double(c.ffnDim)), "max_tokens": .number(Double(c.maxTokens)),
-        ].merging(c.wordSkip ? ["word_skip": .bool(true)] : [:]) { a, _ in a })
+        ]
+        // Written only when on, so files without the skip stay byte-identical to those made before it.
+        if c.wordSkip { fields["word_skip"] = .bool(true) }
+        return .object(fields)
     }
 
     /// Reads ``json(_:)``'s form back.

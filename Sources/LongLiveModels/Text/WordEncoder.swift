@@ -71,7 +71,8 @@ public final class WordEncoder {
         var out: [String: Tensor] = [:]
         for (i, (name, shape)) in c.expectedShapes().enumerated() {
             if name.hasSuffix(".bias") { out[name] = Tensor(zeros: shape); continue }
-            // A fresh encoder passes words through at full strength; a warm start adds the gate at zero instead.
+            // A fresh encoder passes words through at full strength (a warm start from an encoder without the
+            // skip sets the gate itself: TeacherConfig.wordSkipOpening).
             if name == "word_skip.weight" { out[name] = Tensor(shape: shape, repeating: 1); continue }
             if name.hasPrefix("norm") || name.contains(".norm") { out[name] = Tensor(shape: shape, repeating: 1); continue }
             let std: Float = name.contains("embedding") ? 0.02 : 1 / Float(shape[1]).squareRoot()
