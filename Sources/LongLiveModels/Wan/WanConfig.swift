@@ -17,6 +17,11 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
     /// What the head's output means. Wan predicts the flow; the embedded world models predict the
     /// clean sample and ``WanTransformer/forward`` turns it into the flow, so every caller sees flow.
     public var prediction: ModelPrediction = .flow
+    /// Whether a prompt embedding is zero-padded to `textLen` rows before the text MLP, as Wan pads
+    /// umT5's output (every padding row attended). The embedded world models (`false`) keep one zero
+    /// row after the prompt's words instead: identical padding rows act as one attention sink whose
+    /// weight grows with their number, and took 77–99 % of the teacher's cross-attention.
+    public var padsText: Bool = true
 
     public init() {}
 
@@ -85,6 +90,10 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
             }
             c.prediction = kind
         }
+        if let p = v["pad_text"] {
+            guard let b = p.boolValue else { throw LongLiveError("\(source): pad_text must be true or false, got \(p.serialized())") }
+            c.padsText = b
+        }
         if let t = v["model_type"]?.stringValue, t != "t2v" {
             throw LongLiveError("\(source): model_type \"\(t)\" is not supported; only text-to-video (t2v) Wan2.1 models are")
         }
@@ -103,6 +112,7 @@ public struct WanConfig: Equatable, Sendable, CustomStringConvertible {
             "qk_norm": .bool(qkNorm), "cross_attn_norm": .bool(crossAttnNorm), "eps": .number(Double(eps)),
         ]
         if prediction != .flow { o["prediction"] = .string(prediction.rawValue) }
+        if !padsText { o["pad_text"] = .bool(false) }
         return .object(o)
     }
 

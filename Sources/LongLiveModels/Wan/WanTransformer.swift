@@ -44,7 +44,8 @@ public final class WanTransformer {
     // MARK: text
 
     /// The text MLP on a prompt embedding `[L ≤ textLen, textDim]`, zero-padded to `textLen` rows
-    /// first (padding rows are attended, as in the reference).
+    /// first (padding rows are attended, as in the reference). Without ``WanConfig/padsText`` the
+    /// trailing zero rows become a single one.
     public func embedText(_ context: Tensor) throws -> Tensor {
         var ctx = context.float32()
         if ctx.rank == 3 && ctx.shape[0] == 1 { ctx = ctx.reshaped(Array(ctx.shape.dropFirst())) }
@@ -55,8 +56,22 @@ public final class WanTransformer {
             throw LongLiveError("prompt embedding has \(ctx.shape[0]) tokens; this model takes at most \(config.textLen)")
         }
         if let bad = ctx.firstNonFinite() { throw LongLiveError("prompt embedding holds a non-finite value at element \(bad)") }
-        if ctx.shape[0] < config.textLen {
-            ctx = Tensor.concatenate([ctx, Tensor(zeros: [config.textLen - ctx.shape[0], config.textDim])])
+        if config.padsText {
+            if ctx.shape[0] < config.textLen {
+                ctx = Tensor.concatenate([ctx, Tensor(zeros: [config.textLen - ctx.shape[0], config.textDim])])
+            }
+        } else {
+            // The words, then one zero row (the null row the unconditional branch is made of).
+            let words = ctx.withFloats { p -> Int in
+                var n = ctx.shape[0]
+                while n > 0, (0..<config.textDim).allSatisfy({ p[(n - 1) * config.textDim + $0] == 0 }) { n -= 1 }
+                return n
+            }
+            if words < ctx.shape[0] {
+                ctx = ctx.rows(0..<(words + 1))
+            } else if words < config.textLen {
+                ctx = Tensor.concatenate([ctx, Tensor(zeros: [1, config.textDim])])
+            }
         }
         return weights.textEmbedding2(geluTanh(weights.textEmbedding0(ctx)))
     }
