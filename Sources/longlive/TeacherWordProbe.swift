@@ -97,12 +97,13 @@ extension TeacherCommand {
             for i in 0..<clips {
                 let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
                 let prompt = WordEncoder.words(clip.prompt)
-                let slots = (0..<encoder.config.maxTokens).map { $0 < prompt.count ? kind(prompt[$0]) : 6 }
                 wordTotal += Double(prompt.count)
                 let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
                 let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
                 let xt = FlowMatchSchedule().addNoise(clean: x0, noise: eps, sigma: sigma)
                 let cache = try model.crossAttentionCache(context: encoder.encode(clip.prompt))
+                // Every key row after the words is padding: 24 − words rows, or one with `pad_text: false`.
+                let slots = (0..<cache.keys[0].shape[0]).map { $0 < prompt.count ? kind(prompt[$0]) : 6 }
                 // Subject tokens: 8×8-pixel blocks holding a subject pixel.
                 let h = clip.frames.shape[2], w = clip.frames.shape[3], th = h / 8, tw = w / 8
                 let mask = clip.foreground.scalars
