@@ -9,6 +9,22 @@ public struct TrainingClip: Sendable {
     /// Where subjects are drawn: [T, H, W], 1 where a pixel differs from the bare background by
     /// more than one 8-bit level in some channel, else 0.
     public var foreground: Tensor
+    /// Per frame, each subject's centre in pixels (the scene's subject order): which subject a
+    /// subject pixel belongs to, for losses that name it.
+    public var subjectCentres: [[(x: Double, y: Double)]] = []
+
+    /// Index into `scene.subjects` of the subject nearest to pixel (`x`, `y`) of frame `frame`,
+    /// measured on the world's torus; nil without centres.
+    public func nearestSubject(frame: Int, x: Double, y: Double) -> Int? {
+        guard frame < subjectCentres.count, !subjectCentres[frame].isEmpty else { return nil }
+        let w = Double(foreground.shape[2]), h = Double(foreground.shape[1])
+        func wrapped(_ d: Double, _ period: Double) -> Double { let a = abs(d).truncatingRemainder(dividingBy: period); return min(a, period - a) }
+        return subjectCentres[frame].indices.min { a, b in
+            let pa = subjectCentres[frame][a], pb = subjectCentres[frame][b]
+            func d2(_ p: (x: Double, y: Double)) -> Double { let dx = wrapped(p.x - x, w), dy = wrapped(p.y - y, h); return dx * dx + dy * dy }
+            return d2(pa) < d2(pb)
+        }
+    }
 }
 
 /// A long interactive sequence: several prompts with switches, as training data.
@@ -88,7 +104,9 @@ public struct WorldDataset: Sendable {
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
         let range = draw.offset..<(draw.offset + frames)
         let pixels = render(sim, range)
-        return TrainingClip(frames: pixels, prompt: segment.prompt, scene: draw.scene, foreground: foreground(of: pixels, sim, range))
+        var clip = TrainingClip(frames: pixels, prompt: segment.prompt, scene: draw.scene, foreground: foreground(of: pixels, sim, range))
+        clip.subjectCentres = range.map { t in sim.state(at: t).subjects.map { (x: $0.x * Double(width), y: $0.y * Double(height)) } }
+        return clip
     }
 
     /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's

@@ -52,7 +52,8 @@ struct TeacherCommand: ParsableCommand {
 
         func run() throws {
             let ckpt = try TrainingCheckpoint.load(from: checkpoint)
-            let source = raw || ckpt.ema.isEmpty ? ckpt.weights : ckpt.ema
+            // Training-only parameters (the attribute head, `aux.*`) are not part of the model.
+            let source = (raw || ckpt.ema.isEmpty ? ckpt.weights : ckpt.ema).filter { $0.key.hasPrefix("dit.") || $0.key.hasPrefix("text.") }
             let config = try TeacherTrainer.config(from: ckpt.state) ?? shape.config()
             // A warm-started run counts its optimiser's steps from the step it started at.
             let step = ckpt.step + (ckpt.state["step_offset"]?.intValue ?? 0)

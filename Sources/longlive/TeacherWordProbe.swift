@@ -39,39 +39,49 @@ extension TeacherCommand {
             print("sigma | " + kinds.map { "\($0) prompt" }.joined(separator: " | ") + "   (RMS error on subject pixels, 0–1 scale)")
             // Each clip's prompts and their cross-attention caches serve every noise level.
             var sums = [[Double]](repeating: [Double](repeating: 0, count: kinds.count), count: levels.count)
+            var moves = sums
             for i in 0..<clips {
                 let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
                 let prompts = [clip.prompt] + [SwitchEvent.shape, .color, .size, .motion].map { clip.prompt(after: $0) ?? clip.prompt }
                 let texts = try prompts.map { try model.crossAttentionCache(context: words.encode($0)) }
                     + [model.crossAttentionCache(context: Tensor(zeros: [words.config.maxTokens, words.config.dim]))]
                 let x0 = try EmbeddedModel.codec.encode(signedFrames: clip.frames)
+                let truth = clip.frames.scalars.map { $0 * 0.5 + 0.5 }
                 let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
                 for (l, sigma) in levels.enumerated() {
                     let schedule = FlowMatchSchedule()
                     let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
                     let ts = [Float](repeating: sigma * 1000, count: frames)
+                    var own: [Float] = []
                     for (k, text) in texts.enumerated() {
                         let v = try model.forward(xt, timesteps: ts, text: text, attention: .bidirectional)
-                        sums[l][k] += try Self.subjectError(schedule.predictClean(noisy: xt, flow: v, sigma: sigma), clip)
+                        let pixels = try EmbeddedModel.codec.decode(schedule.predictClean(noisy: xt, flow: v, sigma: sigma)).scalars
+                        if k == 0 { own = pixels }
+                        sums[l][k] += Self.subjectRMS(pixels, truth, clip)
+                        moves[l][k] += Self.subjectRMS(pixels, own, clip)
                     }
                 }
             }
             for (l, sigma) in levels.enumerated() {
                 print("\(sigma) | " + sums[l].map { fmt($0 / Double(clips), 4) }.joined(separator: " | "))
             }
+            // A word can move the estimate without lowering its error (a subject redrawn in another
+            // equally wrong place); sampling follows the estimate, so how far it moves is the direct measure.
+            print("sigma | " + kinds.dropFirst().map { "\($0) swap" }.joined(separator: " | ") + "   (RMS change of the estimate on subject pixels)")
+            for (l, sigma) in levels.enumerated() {
+                print("\(sigma) | " + moves[l].dropFirst().map { fmt($0 / Double(clips), 4) }.joined(separator: " | "))
+            }
         }
 
-        /// RMS error of `estimate` (latents) against the clip's frames over the subject pixels, in [0, 1] units.
-        static func subjectError(_ estimate: Tensor, _ clip: TrainingClip) throws -> Double {
-            let pixels = try EmbeddedModel.codec.decode(estimate).scalars
-            let truth = clip.frames.scalars, mask = clip.foreground.scalars
+        /// RMS difference of two decoded clips (`[F, 3, H, W]` values in [0, 1]) over the clip's subject pixels.
+        static func subjectRMS(_ a: [Float], _ b: [Float], _ clip: TrainingClip) -> Double {
+            let mask = clip.foreground.scalars, hw = clip.frames.shape[2] * clip.frames.shape[3]
             var e = 0.0, count = 0.0
             for f in 0..<clip.frames.shape[0] {
-                let hw = clip.frames.shape[2] * clip.frames.shape[3]
                 for i in 0..<hw where mask[f * hw + i] > 0 {
                     for c in 0..<3 {
                         let j = (f * 3 + c) * hw + i
-                        let d = Double(pixels[j]) - Double(truth[j] * 0.5 + 0.5)
+                        let d = Double(a[j]) - Double(b[j])
                         e += d * d
                     }
                     count += 3

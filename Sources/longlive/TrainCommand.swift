@@ -45,6 +45,8 @@ struct TrainTeacherCommand: ParsableCommand {
     @Flag(help: "Add each word's own embedding to the word encoder's output (gated; a warm start from a teacher without it opens the gate from zero). Pass it again with --resume.") var wordSkip = false
     @Option(help: "With --word-skip and --warm-start from a teacher without it: the gate's starting value (0 keeps the warm start's function exactly).") var wordSkipOpening: Float = 0
     @Flag(help: "Feed the DiT the prompt's words and one zero row instead of padding to 24 rows (see WanConfig.padsText). Pass it again with --resume.") var trimTextPadding = false
+    @Option(help: "Weight of the auxiliary attribute loss: a linear head on the subject tokens of one block must name each subject's shape and motion (training only; 0: off).") var attributeWeight: Float = 0
+    @Option(help: "The block (0-based) whose output the attribute head reads.") var attributeBlock = 2
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
@@ -52,6 +54,7 @@ struct TrainTeacherCommand: ParsableCommand {
         var c = TeacherConfig.world(dim: dim, layers: layers, heads: heads, prediction: ModelPrediction(rawValue: prediction) ?? .sample)
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight; c.edgeWeight = edgeWeight
         c.words.wordSkip = wordSkip; c.wordSkipOpening = wordSkipOpening; c.dit.padsText = !trimTextPadding
+        c.attributeWeight = attributeWeight; c.attributeBlock = attributeBlock
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c

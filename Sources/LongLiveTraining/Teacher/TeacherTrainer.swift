@@ -38,6 +38,9 @@ public struct TeacherConfig: Sendable {
     /// another; weighting both sides alike does not favour bigger or smaller subjects, unlike
     /// `foregroundWeight`.
     public var edgeWeight: Float = 0
+    /// Weight of the ``AttributeHead`` loss (0: off), read from the output of block `attributeBlock`.
+    public var attributeWeight: Float = 0
+    public var attributeBlock = 2
     /// Clips per optimiser step (gradient accumulation; their gradients are averaged).
     public var accumulation = 1
     public var seed: UInt64 = 0
@@ -111,6 +114,13 @@ public final class TeacherTrainer {
             for (k, v) in WordEncoder.initialParameters(config.words, seed: config.seed &+ 1) { p["text." + k] = v }
             parameters = p
         }
+        // A run that turns the attribute head on (fresh, resumed or warm-started) starts it afresh.
+        if config.attributeWeight > 0, parameters[AttributeHead.weightName] == nil {
+            for (k, v) in AttributeHead.initialParameters(dim: config.dit.dim, seed: config.seed) { parameters[k] = v }
+        }
+        guard config.attributeWeight == 0 || (0..<config.dit.numLayers).contains(config.attributeBlock) else {
+            throw LongLiveError("the attribute head reads block \(config.attributeBlock), but the DiT has blocks 0…\(config.dit.numLayers - 1)")
+        }
     }
 
     /// Continues from weights alone (no optimiser moments): the committed teacher and its raw weights,
@@ -128,6 +138,7 @@ public final class TeacherTrainer {
                 shadow[k] = parameters[k]
                 continue
             }
+            if k.hasPrefix("aux."), weights[k] == nil { shadow[k] = v; continue }
             guard let w = weights[k], w.shape == v.shape else { throw LongLiveError("warm start: tensor \(k) is missing or has another shape") }
             parameters[k] = w.float32()
         }
@@ -231,10 +242,23 @@ public final class TeacherTrainer {
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
             let cross = try model.crossAttentionCache(context: text)
-            let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional)
-            guard config.foregroundWeight > 0 || config.edgeWeight > 0 else { return meanSquaredError(v, target) }
-            let extra = Self.pixelWeights(foreground: clip.foreground, subject: config.foregroundWeight, outline: config.edgeWeight)
-            return weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: extra, extra: 1, factor: codec.factor, channels: 3))
+            // The attribute head learns from prompted clips only: without text it could only guess.
+            let attributes = config.attributeWeight > 0 && !unconditional
+                ? AttributeHead.targets(clip, tokenSize: codec.factor * config.dit.patchSize[1]) : nil
+            var hidden: Tensor?
+            let tapName = "blocks_\(config.attributeBlock)"
+            let v = try model.forward(xt, timesteps: Array(repeating: sigma * 1000, count: x0.shape[0]), text: cross, attention: .bidirectional,
+                                      taps: attributes == nil ? nil : { name, t in if name == tapName { hidden = t } })
+            let flow: Tensor
+            if config.foregroundWeight > 0 || config.edgeWeight > 0 {
+                let extra = Self.pixelWeights(foreground: clip.foreground, subject: config.foregroundWeight, outline: config.edgeWeight)
+                flow = weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: extra, extra: 1, factor: codec.factor, channels: 3))
+            } else {
+                flow = meanSquaredError(v, target)
+            }
+            guard let attributes, let hidden, let w = leaves[AttributeHead.weightName], let b = leaves[AttributeHead.biasName] else { return flow }
+            let aux = AttributeHead.loss(hidden: hidden, tokens: attributes.tokens, targets: attributes.targets, weight: w, bias: b)
+            return scaledAdd(flow, aux, scales: [config.attributeWeight])
         }
         let tForward = monotonicSeconds()
         let grads = tape.gradients(of: loss)
