@@ -49,6 +49,10 @@ import LongLiveWorld
         for name in ["dit.blocks.0.cross_attn.q.weight", "text.blocks.0.attn.q.weight"] {
             #expect(a.parameters[name]!.scalars != b.parameters[name]!.scalars, "\(name) got no gradient from the head")
         }
+        // A warm start from raw weights keeps the head; the exported EMA file has none, so its shadow starts there too.
+        let warm = try TeacherTrainer(config: withHead, warmStart: b.parameters, ema: b.ema.shadow.filter { !$0.key.hasPrefix("aux.") }, step: 1)
+        #expect(warm.parameters[AttributeHead.weightName]!.scalars == b.parameters[AttributeHead.weightName]!.scalars)
+        #expect(warm.ema.shadow[AttributeHead.weightName]!.scalars == b.parameters[AttributeHead.weightName]!.scalars)
         var wrong = withHead
         wrong.attributeBlock = 1
         #expect { try TeacherTrainer(config: wrong) } throws: { "\($0)".contains("attribute head reads block 1") }

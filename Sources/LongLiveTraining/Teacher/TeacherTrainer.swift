@@ -138,7 +138,14 @@ public final class TeacherTrainer {
                 shadow[k] = parameters[k]
                 continue
             }
-            if k.hasPrefix("aux."), weights[k] == nil { shadow[k] = v; continue }
+            // Training-only heads are not in an exported (EMA) file: they start afresh or from the raw weights.
+            if k.hasPrefix("aux.") {
+                if let w = weights[k], w.shape != v.shape { throw LongLiveError("warm start: \(k) has shape \(w.shape), this run's head needs \(v.shape)") }
+                let w = weights[k].map { $0.float32() } ?? v
+                parameters[k] = w
+                if shadow[k] == nil { shadow[k] = w }
+                continue
+            }
             guard let w = weights[k], w.shape == v.shape else { throw LongLiveError("warm start: tensor \(k) is missing or has another shape") }
             parameters[k] = w.float32()
         }
