@@ -13,6 +13,23 @@ public struct TrainingClip: Sendable {
     /// subject pixel belongs to, for losses that name it.
     public var subjectCentres: [[(x: Double, y: Double)]] = []
 
+    /// The DiT tokens (`tokenSize`×`tokenSize`-pixel blocks) that hold a subject pixel, as indices in the
+    /// DiT's token order: frame, then row, then column.
+    public func subjectTokens(tokenSize: Int) -> [Int] {
+        let frames = foreground.shape[0], h = foreground.shape[1], w = foreground.shape[2]
+        let rows = h / tokenSize, cols = w / tokenSize
+        return foreground.withFloats { mask in
+            var tokens: [Int] = []
+            for f in 0..<frames { for r in 0..<rows { for c in 0..<cols {
+                let covered = (r * tokenSize..<(r + 1) * tokenSize).contains { y in
+                    (c * tokenSize..<(c + 1) * tokenSize).contains { x in mask[(f * h + y) * w + x] > 0.5 }
+                }
+                if covered { tokens.append((f * rows + r) * cols + c) }
+            } } }
+            return tokens
+        }
+    }
+
     /// Index into `scene.subjects` of the subject nearest to pixel (`x`, `y`) of frame `frame`,
     /// measured on the world's torus; nil without centres.
     public func nearestSubject(frame: Int, x: Double, y: Double) -> Int? {

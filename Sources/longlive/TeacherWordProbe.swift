@@ -40,6 +40,7 @@ extension TeacherCommand {
             // Each clip's prompts and their cross-attention caches serve every noise level.
             var sums = [[Double]](repeating: [Double](repeating: 0, count: kinds.count), count: levels.count)
             var moves = sums
+            let schedule = FlowMatchSchedule()
             for i in 0..<clips {
                 let clip = data.clip(seed: 70_000 + UInt64(i), frames: frames)
                 let prompts = [clip.prompt] + [SwitchEvent.shape, .color, .size, .motion].map { clip.prompt(after: $0) ?? clip.prompt }
@@ -49,7 +50,6 @@ extension TeacherCommand {
                 let truth = clip.frames.scalars.map { $0 * 0.5 + 0.5 }
                 let eps = Philox4x32(seed: UInt64(i)).normalTensor(shape: x0.shape, stream: 2)
                 for (l, sigma) in levels.enumerated() {
-                    let schedule = FlowMatchSchedule()
                     let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
                     let ts = [Float](repeating: sigma * 1000, count: frames)
                     var own: [Float] = []
@@ -114,15 +114,8 @@ extension TeacherCommand {
                 let cache = try model.crossAttentionCache(context: encoder.encode(clip.prompt))
                 // Every key row after the words is padding: 24 − words rows, or one with `pad_text: false`.
                 let slots = (0..<cache.keys[0].shape[0]).map { $0 < prompt.count ? kind(prompt[$0]) : 6 }
-                // Subject tokens: 8×8-pixel blocks holding a subject pixel.
-                let h = clip.frames.shape[2], w = clip.frames.shape[3], th = h / 8, tw = w / 8
-                let mask = clip.foreground.scalars
-                var subject: [Int] = []
-                for f in 0..<frames { for r in 0..<th { for c in 0..<tw {
-                    var any = false
-                    for y in (r * 8)..<(r * 8 + 8) where !any { for x in (c * 8)..<(c * 8 + 8) where mask[(f * h + y) * w + x] > 0 { any = true; break } }
-                    if any { subject.append((f * th + r) * tw + c) }
-                } } }
+                // Subject tokens: 8×8-pixel blocks (pixel codec 4 × patch 2) holding a subject pixel.
+                let subject = clip.subjectTokens(tokenSize: 8)
                 guard !subject.isEmpty else { continue }
                 _ = try model.forward(xt, timesteps: [Float](repeating: sigma * 1000, count: frames), text: cache, attention: .bidirectional) { name, t in
                     guard name.hasSuffix(".cross_attn.q"), let b = Int(name.dropFirst("blocks_".count).prefix { $0.isNumber }) else { return }

@@ -29,26 +29,20 @@ public struct AttributeHead {
     /// (frame, row, column) for a latent grid of `tokenSize`-pixel tokens, and targets
     /// `[tokens, outputs]` (one-hot shape, one-hot motion of the nearest subject).
     public static func targets(_ clip: TrainingClip, tokenSize: Int) -> (tokens: [Int], targets: Tensor)? {
-        let frames = clip.foreground.shape[0], h = clip.foreground.shape[1], w = clip.foreground.shape[2]
-        let rows = h / tokenSize, cols = w / tokenSize, shapes = ShapeKind.allCases.count
-        let mask = clip.foreground.scalars
+        let frames = clip.foreground.shape[0], rows = clip.foreground.shape[1] / tokenSize, cols = clip.foreground.shape[2] / tokenSize
+        guard clip.subjectCentres.count >= frames, clip.subjectCentres.prefix(frames).allSatisfy({ $0.count == clip.scene.subjects.count }) else { return nil }
+        let shapes = ShapeKind.allCases.count
         var tokens: [Int] = [], values: [Float] = []
-        for f in 0..<frames {
-            guard f < clip.subjectCentres.count, clip.subjectCentres[f].count == clip.scene.subjects.count else { return nil }
-            for r in 0..<rows { for c in 0..<cols {
-                var covered = false
-                for y in (r * tokenSize)..<((r + 1) * tokenSize) where !covered {
-                    for x in (c * tokenSize)..<((c + 1) * tokenSize) where mask[(f * h + y) * w + x] > 0.5 { covered = true; break }
-                }
-                let centre = (Double(c * tokenSize) + Double(tokenSize) / 2, Double(r * tokenSize) + Double(tokenSize) / 2)
-                guard covered, let s = clip.nearestSubject(frame: f, x: centre.0, y: centre.1) else { continue }
-                let subject = clip.scene.subjects[s]
-                var row = [Float](repeating: 0, count: outputs)
-                row[ShapeKind.allCases.firstIndex(of: subject.shape)!] = 1
-                row[shapes + Motion.allCases.firstIndex(of: subject.motion)!] = 1
-                tokens.append((f * rows + r) * cols + c)
-                values += row
-            }}
+        for token in clip.subjectTokens(tokenSize: tokenSize) {
+            let f = token / (rows * cols), r = token / cols % rows, c = token % cols
+            let centre = (x: (Double(c) + 0.5) * Double(tokenSize), y: (Double(r) + 0.5) * Double(tokenSize))
+            guard let s = clip.nearestSubject(frame: f, x: centre.x, y: centre.y) else { continue }
+            let subject = clip.scene.subjects[s]
+            var row = [Float](repeating: 0, count: outputs)
+            row[ShapeKind.allCases.firstIndex(of: subject.shape)!] = 1
+            row[shapes + Motion.allCases.firstIndex(of: subject.motion)!] = 1
+            tokens.append(token)
+            values += row
         }
         guard !tokens.isEmpty else { return nil }
         return (tokens, Tensor(shape: [tokens.count, outputs], values: values))

@@ -99,11 +99,13 @@ public final class TeacherTrainer {
         schedule = FlowMatchSchedule(shift: config.timestepShift)
         dataset = WorldDataset(width: config.width, height: config.height)
         if let checkpoint {
-            if let saved = try Self.config(from: checkpoint.state), saved.words.wordSkip != config.words.wordSkip {
-                throw LongLiveError("the checkpoint's word encoder was trained \(saved.words.wordSkip ? "with" : "without") the word skip; resume \(saved.words.wordSkip ? "with" : "without") --word-skip")
-            }
-            if let saved = try Self.config(from: checkpoint.state), saved.dit.padsText != config.dit.padsText {
-                throw LongLiveError("the checkpoint's DiT was trained \(saved.dit.padsText ? "with" : "without") padded text; resume \(saved.dit.padsText ? "without" : "with") --trim-text-padding")
+            if let saved = try Self.config(from: checkpoint.state) {
+                if saved.words.wordSkip != config.words.wordSkip {
+                    throw LongLiveError("the checkpoint's word encoder was trained \(saved.words.wordSkip ? "with" : "without") the word skip; resume \(saved.words.wordSkip ? "with" : "without") --word-skip")
+                }
+                if saved.dit.padsText != config.dit.padsText {
+                    throw LongLiveError("the checkpoint's DiT was trained \(saved.dit.padsText ? "with" : "without") padded text; resume \(saved.dit.padsText ? "without" : "with") --trim-text-padding")
+                }
             }
             parameters = checkpoint.weights
             checkpoint.restore(optimizer: optimizer, ema: ema)
