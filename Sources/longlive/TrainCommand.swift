@@ -29,6 +29,8 @@ struct TrainTeacherCommand: ParsableCommand {
     @Option(help: "DiT blocks.") var layers: Int = 6
     @Option(help: "Attention heads.") var heads: Int = 4
     @Option(help: "Frames per clip.") var clipFrames: Int = 12
+    @Option(help: "Frames per clip on every --long-clip-every-th step (whole steps alternate).") var longClipFrames: Int = 0
+    @Option(help: "Train on --long-clip-frames clips every N-th step (0: never).") var longClipEvery: Int = 0
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
     @Option(help: "Warm-up steps.") var warmup: Int = 200
     @Option(help: "Decay the learning rate linearly over the last N steps before --steps (0: constant).") var cooldown: Int = 0
@@ -55,6 +57,10 @@ struct TrainTeacherCommand: ParsableCommand {
         c.clipFrames = clipFrames; c.learningRate = lr; c.warmupSteps = warmup; c.textDropout = textDropout; c.seed = seed; c.accumulation = accumulation; c.foregroundWeight = foregroundWeight; c.edgeWeight = edgeWeight
         c.words.wordSkip = wordSkip; c.wordSkipOpening = wordSkipOpening; c.dit.padsText = !trimTextPadding
         c.attributeWeight = attributeWeight; c.attributeBlock = attributeBlock
+        guard longClipFrames >= 0, longClipEvery >= 0, (longClipFrames > 0) == (longClipEvery > 0) else {
+            throw LongLiveError("--long-clip-frames and --long-clip-every go together, both positive (got \(longClipFrames) and \(longClipEvery))")
+        }
+        c.longClipFrames = longClipFrames; c.longClipEvery = longClipEvery
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c
@@ -101,7 +107,7 @@ struct TrainTeacherCommand: ParsableCommand {
             if r.step % 10 == 0 || r.step == steps {
                 let secs = recent.reduce(0) { $0 + $1.seconds }
                 let flops = recent.reduce(0) { $0 + $1.flops }
-                let tokens = Double(recent.count * trainer.config.accumulation * trainer.config.clipFrames * (trainer.config.width / 8) * (trainer.config.height / 8))
+                let tokens = Double(recent.reduce(0) { $0 + $1.tokens })
                 let eta = (monotonicSeconds() - started) / Double(trainer.step - first) * Double(steps - trainer.step)
                 let loss = recent.reduce(0) { $0 + $1.loss } / Float(recent.count)
                 let ph = recent.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.phases.data, $0.1 + $1.phases.forward, $0.2 + $1.phases.backward, $0.3 + $1.phases.optimizer) }

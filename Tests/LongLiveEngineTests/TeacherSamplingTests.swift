@@ -110,6 +110,21 @@ import LongLiveEngine
         #expect(throws: LongLiveError.self) { try gen.latents(prompt: "a blue square", frames: 2, seed: 5) }
     }
 
+    @Test func guidanceIntervalLimitsWhichStepsAreGuided() throws {
+        let limited = EulerSampler(steps: 8, guidance: 3, guidanceInterval: 0.5...1)
+        #expect(limited.sigmas.prefix(8).map { limited.guidanceScale(atSigma: $0) } == limited.sigmas.prefix(8).map { $0 >= 0.5 ? 3 : 1 })
+        let prompt = "a red circle moves left"
+        func sample(_ sampler: EulerSampler) throws -> [Float] {
+            try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler).latents(prompt: prompt, frames: 2, seed: 4).scalars
+        }
+        let guided = try sample(EulerSampler(steps: 8, guidance: 3)), unguided = try sample(EulerSampler(steps: 8, guidance: 1))
+        // The whole range is plain guidance; an interval no step falls in is no guidance at all.
+        #expect(try sample(EulerSampler(steps: 8, guidance: 3, guidanceInterval: 0...1)) == guided)
+        #expect(try sample(EulerSampler(steps: 8, guidance: 3, guidanceInterval: 0...0.01)) == unguided)
+        let partly = try sample(limited)
+        #expect(partly != guided && partly != unguided)
+    }
+
     @Test func videoToVideoStartsPartWayDownTheGrid() throws {
         let sampler = EulerSampler(steps: 8, guidance: 2)
         #expect(sampler.firstStep(atMost: 1) == 0 && sampler.firstStep(atMost: 0.001) == 8)

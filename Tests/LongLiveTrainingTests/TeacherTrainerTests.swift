@@ -36,6 +36,28 @@ import Glibc
         #expect(a.ema.shadow["dit.head.head.weight"]!.scalars == c.ema.shadow["dit.head.head.weight"]!.scalars)
     }
 
+    @Test func longClipsEveryNthStepAlternateAndResumeExactly() throws {
+        var c = Self.tinyConfig(seed: 9)
+        c.clipFrames = 1; c.longClipFrames = 3; c.longClipEvery = 3
+        #expect((1...6).map { c.clipFrames(step: $0) } == [1, 1, 3, 1, 1, 3])
+        let a = try TeacherTrainer(config: c)
+        let tokensPerFrame = (c.width / 8) * (c.height / 8)
+        let reports = try (0..<4).map { _ in try a.trainStep() }
+        #expect(reports.map(\.tokens) == [1, 1, 3, 1].map { $0 * tokensPerFrame })
+        #expect(reports[2].flops > 2 * reports[1].flops, "a 3-frame step costs more than two 1-frame steps")
+        // Resuming at step 2 (just before a long step) continues the same alternation.
+        let b = try TeacherTrainer(config: c)
+        for _ in 0..<2 { _ = try b.trainStep() }
+        var template = Array("/tmp/longlive-teacher-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!) + "/step2"
+        try b.checkpoint().save(to: dir)
+        let r = try TeacherTrainer(config: c, resume: try TrainingCheckpoint.load(from: dir))
+        #expect(try (0..<2).map { _ in try r.trainStep().tokens } == [3, 1].map { $0 * tokensPerFrame })
+        for k in a.parameters.keys.sorted() {
+            #expect(a.parameters[k]!.scalars == r.parameters[k]!.scalars, "\(k) differs after resume")
+        }
+    }
+
     @Test(arguments: [ModelPrediction.sample, .flow])
     func lossGoesDown(prediction: ModelPrediction) throws {
         let t = try TeacherTrainer(config: Self.tinyConfig(seed: 11, prediction: prediction))

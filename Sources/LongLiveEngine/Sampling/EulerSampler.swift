@@ -11,15 +11,26 @@
 /// `(1 − σ')·x̂0 + σ'·(√(1−η²)·ε̂ + η·z)` with fresh normals z. At η = 0 that is the Euler step
 /// exactly; at η = 1 it is the few-step student's re-noising. Fresh noise lets later steps undo an
 /// estimate the model got wrong early, where the deterministic ODE carries it to the end.
+///
+/// Guidance can be limited to an interval of σ (Kynkäänniemi et al., "Applying Guidance in a Limited
+/// Interval Improves Sample and Distribution Quality in Diffusion Models", 2024): outside it a step
+/// uses the conditional branch alone and skips the unconditional forward.
 public struct EulerSampler: Sendable {
     public var steps: Int
     public var guidance: Float
     public var shift: Double
     /// Share of fresh noise per step (0: the deterministic probability-flow ODE).
     public var eta: Float
+    /// The σ of the steps that apply guidance (the others use scale 1).
+    public var guidanceInterval: ClosedRange<Float>
 
-    public init(steps: Int = 32, guidance: Float = 4, shift: Double = 5, eta: Float = 0) {
-        self.steps = steps; self.guidance = guidance; self.shift = shift; self.eta = eta
+    public init(steps: Int = 32, guidance: Float = 4, shift: Double = 5, eta: Float = 0, guidanceInterval: ClosedRange<Float> = 0...1) {
+        self.steps = steps; self.guidance = guidance; self.shift = shift; self.eta = eta; self.guidanceInterval = guidanceInterval
+    }
+
+    /// The guidance scale of a step at `sigma`.
+    public func guidanceScale(atSigma sigma: Float) -> Float {
+        guidanceInterval.contains(sigma) ? guidance : 1
     }
 
     /// σ before each step and after the last (N + 1 values, from 1 to 0).
@@ -44,8 +55,8 @@ public struct EulerSampler: Sendable {
         startStep: Int = 0, seed: UInt64 = 0, visit: ((Int, Float, Tensor) throws -> Void)? = nil
     ) throws -> Tensor {
         let frames = noise.shape[0]
-        let g = guidance
         return try integrate(noise: noise, startStep: startStep, seed: seed, visit: visit) { x, sigma in
+            let g = self.guidanceScale(atSigma: sigma)
             let t = [Float](repeating: sigma * 1000, count: frames)
             let v = try model.forward(x, timesteps: t, text: text, attention: .bidirectional)
             guard let unconditional, g != 1 else { return v }

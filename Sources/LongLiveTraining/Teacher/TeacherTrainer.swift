@@ -7,6 +7,12 @@ public struct TeacherConfig: Sendable {
     public var words: WordEncoder.Config
     /// Frames per training clip and the world's frame size (pixels; the codec divides by 4).
     public var clipFrames = 12
+    /// Every `longClipEvery`-th step (0: never) trains on clips of `longClipFrames` frames instead:
+    /// short clips show the most scenes per second (shapes and colours are per frame), long ones
+    /// the motions and the temporal attention the teacher is sampled with. Whole steps alternate, so
+    /// the micro-batches that run side by side stay the same size.
+    public var longClipFrames = 0
+    public var longClipEvery = 0
     public var width = 64
     public var height = 64
     public var learningRate: Float = 3e-4
@@ -50,6 +56,11 @@ public struct TeacherConfig: Sendable {
         self.words = words
     }
 
+    /// Frames per clip at (1-based) step `n`.
+    public func clipFrames(step n: Int) -> Int {
+        longClipEvery > 0 && longClipFrames > 0 && n % longClipEvery == 0 ? longClipFrames : clipFrames
+    }
+
     /// The world teacher's shape: a `dim`-wide DiT on 48-channel pixel-codec latents (the embedded
     /// model's latent space) with a 2-layer, 128-wide word encoder over the world's vocabulary.
     public static func world(dim: Int = 256, layers: Int = 6, heads: Int = 4, prediction: ModelPrediction = .sample) -> TeacherConfig {
@@ -68,6 +79,8 @@ public struct TeacherStepReport: Sendable {
     public var loss: Float
     public var gradientNorm: Float
     public var seconds: Double
+    /// DiT tokens trained on (all micro-batches).
+    public var tokens = 0
     /// Analytic FLOPs of the step (forward ×3 for forward + backward).
     public var flops: Double
     /// Split of `seconds`: data (render + codec), forward, backward, optimizer (clip, AdamW, EMA).
@@ -222,12 +235,13 @@ public final class TeacherTrainer {
             * config.cooldown.factor(step: n)
         parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
         prof.measure("optimizer: ema") { ema.update(parameters) }
-        let tokens = config.clipFrames * (config.height / 8) * (config.width / 8)
+        let tokens = config.clipFrames(step: n) * (config.height / 8) * (config.width / 8)
         let end = monotonicSeconds()
         phases.optimizer = end - tOptimizer
         var report = TeacherStepReport(step: n, loss: lossSum / Float(micro), gradientNorm: norm, seconds: end - started,
                                        flops: Double(micro) * 3 * FlopCount.forward(config: config.dit, queryTokens: tokens, keyTokens: tokens))
         report.phases = phases
+        report.tokens = micro * tokens
         return report
     }
 
@@ -237,7 +251,7 @@ public final class TeacherTrainer {
         throws -> (Float, [String: Tensor], (data: Double, forward: Double, backward: Double)) {
         let started = monotonicSeconds()
         let key = micro == 0 ? UInt64(n) : UInt64(n) | UInt64(micro) << 48
-        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: config.clipFrames)
+        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: config.clipFrames(step: n))
         let x0 = try codec.encode(signedFrames: clip.frames)
         // Per-clip randomness: timestep, text dropout, noise.
         let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
