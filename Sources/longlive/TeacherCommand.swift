@@ -79,7 +79,15 @@ struct TeacherCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: "Video file (.y4m, or a folder for PNG frames).") var output = "teacher.y4m"
         @Option(help: "Video-to-video: start from this 64×64 video's first FRAMES frames instead of pure noise.") var from: String?
         @Option(help: "With --from: the noise level to start at (1 = pure noise, small = keep the layout).") var strength: Float = 0.6
+        @Option(help: "Also write the clean-clip estimate the sampler steps towards at every step to this folder (one .y4m per step, named by σ), to see at which noise level a sample goes wrong (deterministic sampling from noise only).")
+        var saveEstimates: String?
         @OptionGroup var sampling: SamplingOptions
+
+        func validate() throws {
+            if saveEstimates != nil && (from != nil || sampling.eta != 0) {
+                throw ValidationError("--save-estimates needs deterministic sampling from noise (no --from, --eta 0)")
+            }
+        }
 
         func run() throws {
             let gen = try sampling.generator()
@@ -96,6 +104,21 @@ struct TeacherCommand: ParsableCommand {
                     return t.reshaped([1] + t.shape)
                 })
                 latents = try gen.latents(prompt: prompt, from: EmbeddedModel.codec.encode(signedFrames: pixels), strength: strength, seed: seed)
+            } else if let saveEstimates {
+                // An Euler step moves x along v towards x̂0 = x − σ·v, so consecutive states give v and x̂0.
+                try FileIO.makeDirectory(saveEstimates)
+                var previous: (sigma: Float, x: Tensor)?
+                latents = try gen.latents(prompt: prompt, frames: frames, seed: seed) { k, sigma, x in
+                    if let (s, xs) = previous {
+                        let estimate = Tensor(uninitialized: x.shape) { out in
+                            xs.withFloats { a in x.withFloats { b in
+                                for i in 0..<out.count { out[i] = a[i] - s * (b[i] - a[i]) / (sigma - s) }
+                            } }
+                        }
+                        try TeacherCommand.write(estimate, to: saveEstimates + "/step\(k - 1)_sigma\(fmt(Double(s), 3)).y4m")
+                    }
+                    previous = (sigma, x)
+                }
             } else {
                 latents = try gen.latents(prompt: prompt, frames: frames, seed: seed)
             }
