@@ -1,5 +1,6 @@
 import ArgumentParser
 import LongLiveEngine
+import LongLiveModels
 
 /// `--guidance-min-sigma` / `--guidance-max-sigma`: the noise levels at which the teacher's
 /// classifier-free guidance applies (see ``EulerSampler/guidanceInterval``).
@@ -14,5 +15,23 @@ struct GuidanceIntervalOptions: ParsableArguments {
         return guidanceMinSigma...guidanceMaxSigma
     }
 
-    func validate() throws { _ = try range() }
+    @Option(help: "Guidance scale of the high spatial frequencies (default: the same as --guidance); the low ones keep --guidance.") var highFrequencyGuidance: Float?
+    @Option(help: "With --high-frequency-guidance: the low-pass Gaussian's standard deviation in pixels.") var guidanceBlur: Float = 4
+
+    func validate() throws {
+        _ = try range()
+        guard guidanceBlur > 0 else { throw ValidationError("--guidance-blur must be positive, got \(guidanceBlur)") }
+    }
+
+    /// `sampler` with these options applied (the frequency split filters pixel-codec latents).
+    func apply(to sampler: EulerSampler) throws -> EulerSampler {
+        var s = sampler
+        s.guidanceInterval = try range()
+        if let highFrequencyGuidance {
+            s.highFrequencyGuidance = highFrequencyGuidance
+            let sd = guidanceBlur
+            s.lowPass = { try EmbeddedModel.codec.lowPass($0, sd: sd) }
+        }
+        return s
+    }
 }

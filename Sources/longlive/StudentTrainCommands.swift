@@ -33,7 +33,7 @@ struct TrainODECommand: ParsableCommand {
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
         let bundle = try WorldModelBundle.load(teacher)
-        let generator = try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: samplerSteps, guidance: guidance, guidanceInterval: try interval.range()))
+        let generator = try TeacherClipGenerator(bundle: bundle, sampler: try interval.apply(to: EulerSampler(steps: samplerSteps, guidance: guidance)))
         let started = monotonicSeconds()
         try ODETrajectories.generate(teacher: generator, count: count, frames: 12, levels: 4, folder: trajectories, seed: seed &+ 500_000) { done in
             if done % 10 == 0 || done == count {

@@ -22,7 +22,7 @@ struct TeacherCommand: ParsableCommand {
 
         func generator() throws -> TeacherClipGenerator {
             let bundle = try WorldModelBundle.load(teacher)
-            return try TeacherClipGenerator(bundle: bundle, sampler: EulerSampler(steps: steps, guidance: guidance, shift: shift, eta: eta, guidanceInterval: try interval.range()))
+            return try TeacherClipGenerator(bundle: bundle, sampler: try interval.apply(to: EulerSampler(steps: steps, guidance: guidance, shift: shift, eta: eta)))
         }
     }
 

@@ -1,5 +1,6 @@
 import Testing
 import LongLiveEngine
+import LongLiveModels
 
 @Suite struct TeacherSamplingTests {
     static func tinyBundle() -> WorldModelBundle {
@@ -123,6 +124,27 @@ import LongLiveEngine
         #expect(try sample(EulerSampler(steps: 8, guidance: 3, guidanceInterval: 0...0.01)) == unguided)
         let partly = try sample(limited)
         #expect(partly != guided && partly != unguided)
+    }
+
+    @Test func frequencySplitGuidanceReducesToPlainGuidanceAtItsEnds() throws {
+        let prompt = "a red circle moves left"
+        func sample(_ sampler: EulerSampler) throws -> [Float] {
+            try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler).latents(prompt: prompt, frames: 2, seed: 4).scalars
+        }
+        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) } }
+        let g3 = try sample(EulerSampler(steps: 6, guidance: 3)), g1 = try sample(EulerSampler(steps: 6, guidance: 1))
+        func split(_ filter: @escaping @Sendable (Tensor) throws -> Tensor, high: Float = 1) -> EulerSampler {
+            var s = EulerSampler(steps: 6, guidance: 3)
+            s.highFrequencyGuidance = high; s.lowPass = filter
+            return s
+        }
+        // A filter that passes everything is plain guidance; one that passes nothing is the high scale alone.
+        #expect(close(try sample(split({ $0 })), g3))
+        #expect(close(try sample(split({ Tensor(zeros: $0.shape) })), g1))
+        // A real low-pass lands in between.
+        let blurred = try sample(split({ try EmbeddedModel.codec.lowPass($0, sd: 4) }))
+        #expect(!close(blurred, g3) && !close(blurred, g1))
+        #expect(throws: LongLiveError.self) { try sample(split({ _ in Tensor(zeros: [1]) })) }
     }
 
     @Test func videoToVideoStartsPartWayDownTheGrid() throws {

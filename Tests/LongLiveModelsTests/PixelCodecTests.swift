@@ -54,4 +54,29 @@ import LongLiveModels
             #expect("\(error)".contains("48"))
         }
     }
+
+    @Test func lowPassBlursInPixelSpace() throws {
+        let codec = PixelCodec(factor: 4)
+        // A constant frame passes unchanged, and the filter keeps each colour plane's sum (it wraps).
+        let flat = try codec.encode(Tensor(shape: [1, 3, 16, 16], repeating: 0.25))
+        #expect(try codec.lowPass(flat, sd: 2).scalars.allSatisfy { abs($0 - flat.scalars[0]) < 1e-5 })
+        let x = frames()
+        let z = try codec.encode(x)
+        let low = try codec.lowPass(z, sd: 1.5)
+        #expect(low.shape == z.shape)
+        func planeSums(_ latents: Tensor) throws -> [Float] {
+            let px = try codec.decode(latents)   // clamps to [0, 1]: fine, these stay inside
+            return (0..<6).map { p in px.scalars[(p * 96)..<((p + 1) * 96)].reduce(0, +) }
+        }
+        for (a, b) in zip(try planeSums(z), try planeSums(low)) { #expect(abs(a - b) < 1e-3) }
+        // A one-pixel checkerboard is high frequency only: a blur of sd 1.5 removes nearly all of it,
+        // while a latent-grid blur would keep it (each channel of the checkerboard is constant).
+        let checks = Tensor(shape: [1, 3, 16, 16], values: (0..<768).map { i in Float(((i % 16) + (i / 16 % 16)) % 2) * 2 - 1 })
+        let cz = try codec.encode(signedFrames: checks)
+        let residue = try codec.lowPass(cz, sd: 1.5).scalars.map { abs($0) }.max()!
+        #expect(residue < 0.05, "checkerboard left \(residue) after the low-pass")
+        // sd → 0 leaves the input; a bad shape is an error naming the expected channels.
+        #expect(try codec.lowPass(z, sd: 0).scalars == z.scalars)
+        #expect { try codec.lowPass(Tensor(zeros: [1, 12, 4, 4]), sd: 1) } throws: { "\($0)".contains("48") }
+    }
 }
