@@ -49,6 +49,9 @@ struct TrainTeacherCommand: ParsableCommand {
     @Flag(help: "Feed the DiT the prompt's words and one zero row instead of padding to 24 rows (see WanConfig.padsText). Pass it again with --resume.") var trimTextPadding = false
     @Option(help: "Weight of the auxiliary attribute loss: a linear head on the subject tokens of one block must name each subject's shape and motion (training only; 0: off).") var attributeWeight: Float = 0
     @Option(help: "The block (0-based) whose output the attribute head reads.") var attributeBlock = 2
+    @Option(help: "Share of prompted clips (with σ in the band below) trained from a noisy copy drawn with other shapes, towards the clip itself: the outline must come from the shape word (0: off).") var shapeCounterfactual: Float = 0
+    @Option(help: "Lowest σ of --shape-counterfactual.") var shapeCounterfactualMinSigma: Float = 0.35
+    @Option(help: "Highest σ of --shape-counterfactual.") var shapeCounterfactualMaxSigma: Float = 0.9
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
@@ -61,6 +64,11 @@ struct TrainTeacherCommand: ParsableCommand {
             throw LongLiveError("--long-clip-frames and --long-clip-every go together, both positive (got \(longClipFrames) and \(longClipEvery))")
         }
         c.longClipFrames = longClipFrames; c.longClipEvery = longClipEvery
+        guard (0...1).contains(shapeCounterfactual), shapeCounterfactualMinSigma >= 0.1, shapeCounterfactualMinSigma <= shapeCounterfactualMaxSigma, shapeCounterfactualMaxSigma <= 1 else {
+            throw LongLiveError("--shape-counterfactual is a share in 0...1 (got \(shapeCounterfactual)) and its σ band must satisfy 0.1 ≤ min ≤ max ≤ 1 (got \(shapeCounterfactualMinSigma)...\(shapeCounterfactualMaxSigma))")
+        }
+        c.shapeCounterfactualShare = shapeCounterfactual
+        c.shapeCounterfactualSigmas = shapeCounterfactualMinSigma...shapeCounterfactualMaxSigma
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c

@@ -21,6 +21,26 @@ import LongLiveTensor
         #expect(hwc.frames.scalars[5 * 3 * n + 3 * 100 + 2] == a.frames.scalars[5 * 3 * n + 2 * n + 100])
     }
 
+    @Test func otherShapesKeepEverythingButTheShapes() throws {
+        let ds = WorldDataset()
+        for seed in UInt64(1)...12 {
+            let a = ds.clip(seed: seed, frames: 4), b = ds.clipWithOtherShapes(seed: seed, frames: 4, choice: seed &* 7)
+            #expect(a.scene.subjects.count == b.scene.subjects.count && a.scene.background == b.scene.background)
+            for (s, t) in zip(a.scene.subjects, b.scene.subjects) {
+                #expect(s.shape != t.shape && s.color == t.color && s.size == t.size && s.motion == t.motion)
+                #expect(!DataSplit.isHeldOut(t), "training clips never show a held-out pair, even as a counterfactual")
+            }
+            for (p, q) in zip(a.subjectCentres, b.subjectCentres) {
+                #expect(p.count == q.count && zip(p, q).allSatisfy { $0.x == $1.x && $0.y == $1.y })
+            }
+            #expect(a.frames.scalars != b.frames.scalars && b.prompt != a.prompt)
+        }
+        // The choice picks among the other shapes; the same choice gives the same clip.
+        let picks = Set((UInt64(0)..<16).map { ds.clipWithOtherShapes(seed: 3, frames: 1, choice: $0).scene.subjects[0].shape })
+        #expect(picks.count >= 2)
+        #expect(ds.clipWithOtherShapes(seed: 3, frames: 2, choice: 9).frames.scalars == ds.clipWithOtherShapes(seed: 3, frames: 2, choice: 9).frames.scalars)
+    }
+
     @Test func foregroundMasksCoverTheSubjectsAndNothingElse() throws {
         let ds = WorldDataset()
         for seed in UInt64(1)...6 {

@@ -44,6 +44,14 @@ public struct TeacherConfig: Sendable {
     /// another; weighting both sides alike does not favour bigger or smaller subjects, unlike
     /// `foregroundWeight`.
     public var edgeWeight: Float = 0
+    /// Share of prompted clips with σ in `shapeCounterfactualSigmas` whose noisy input is made from
+    /// the same clip with every subject drawn as another shape, while the target stays the clip
+    /// itself (0: off). There the noisy input shows a subject's place, colour and size but not its
+    /// shape, so the only way to the target's outline is the shape word. In plain training the
+    /// input shows the shape too wherever it is cheap to learn, and a sample whose early steps
+    /// drew the wrong outline keeps it (`docs/training.md`).
+    public var shapeCounterfactualShare: Float = 0
+    public var shapeCounterfactualSigmas: ClosedRange<Float> = 0.35...0.9
     /// Weight of the ``AttributeHead`` loss (0: off), read from the output of block `attributeBlock`.
     public var attributeWeight: Float = 0
     public var attributeBlock = 2
@@ -251,7 +259,8 @@ public final class TeacherTrainer {
         throws -> (Float, [String: Tensor], (data: Double, forward: Double, backward: Double)) {
         let started = monotonicSeconds()
         let key = micro == 0 ? UInt64(n) : UInt64(n) | UInt64(micro) << 48
-        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: config.clipFrames(step: n))
+        let frames = config.clipFrames(step: n)
+        let clip = dataset.clip(seed: config.seed &* 1_000_003 &+ key, frames: frames)
         let x0 = try codec.encode(signedFrames: clip.frames)
         // Per-clip randomness: timestep, text dropout, noise.
         let rng = Philox4x32(seed: config.seed ^ 0x7EAC_4E12)
@@ -259,8 +268,22 @@ public final class TeacherTrainer {
         let sigma = config.noiseLevels.sigma(u, table: schedule.sigmas)
         let unconditional = Float(u.1 % 10_000) / 10_000 < config.textDropout
         let eps = rng.normalTensor(shape: x0.shape, stream: (UInt64(1) << 40) | key)
-        let xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
-        let target = config.dit.prediction.flowTarget(clean: x0, noise: eps, sigma: sigma)
+        var xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
+        var target = config.dit.prediction.flowTarget(clean: x0, noise: eps, sigma: sigma)
+        var foreground = clip.foreground
+        if !unconditional, config.shapeCounterfactualShare > 0, config.shapeCounterfactualSigmas.contains(sigma) {
+            let c = rng.block(UInt32(truncatingIfNeeded: key), UInt32(truncatingIfNeeded: key >> 32), 0xC0F7, 0)
+            if Float(c.0 % 10_000) / 10_000 < config.shapeCounterfactualShare {
+                let other = dataset.clipWithOtherShapes(seed: config.seed &* 1_000_003 &+ key, frames: frames, choice: UInt64(c.1) << 32 | UInt64(c.2))
+                let x1 = try codec.encode(signedFrames: other.frames)
+                xt = schedule.addNoise(clean: x1, noise: eps, sigma: sigma)
+                target = Self.counterfactualTarget(target, clean: x0, shown: x1, sigma: sigma)
+                // Both outlines count: where the input's subject is and where the target's is.
+                foreground = Tensor(uninitialized: foreground.shape) { o in
+                    clip.foreground.withFloats { m in other.foreground.withFloats { n in for i in 0..<o.count { o[i] = max(m[i], n[i]) } } }
+                }
+            }
+        }
         let tData = monotonicSeconds()
         let (loss, tape) = try Tape.recording { () throws -> Tensor in
             let text = unconditional ? Tensor(zeros: [config.words.maxTokens, config.words.dim]) : try words.encode(clip.prompt)
@@ -274,7 +297,7 @@ public final class TeacherTrainer {
                                       taps: attributes == nil ? nil : { name, t in if name == tapName { hidden = t } })
             let flow: Tensor
             if config.foregroundWeight > 0 || config.edgeWeight > 0 {
-                let extra = Self.pixelWeights(foreground: clip.foreground, subject: config.foregroundWeight, outline: config.edgeWeight)
+                let extra = Self.pixelWeights(foreground: foreground, subject: config.foregroundWeight, outline: config.edgeWeight)
                 flow = weightedMeanSquaredError(v, target, weights: Self.latentWeights(foreground: extra, extra: 1, factor: codec.factor, channels: 3))
             } else {
                 flow = meanSquaredError(v, target)
@@ -288,6 +311,17 @@ public final class TeacherTrainer {
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
         return (loss.scalars[0], g, (tData - started, tForward - tData, monotonicSeconds() - tForward))
+    }
+
+    /// The flow that takes `x_t = (1−σ)·shown + σ·ε` to `clean`, from the plain target `ε − clean`:
+    /// `(x_t − clean)/σ = (ε − clean) + (1−σ)/σ·(shown − clean)` (σ above the sample floor).
+    static func counterfactualTarget(_ target: Tensor, clean: Tensor, shown: Tensor, sigma: Float) -> Tensor {
+        let k = (1 - sigma) / sigma
+        return Tensor(uninitialized: target.shape) { o in
+            target.withFloats { t in shown.withFloats { a in clean.withFloats { b in
+                for i in 0..<o.count { o[i] = t[i] + k * (a[i] - b[i]) }
+            } } }
+        }
     }
 
     /// Extra weight per pixel, `subject·mask + outline·edge` for a subject mask `[F, H, W]`, where
