@@ -116,30 +116,29 @@ public struct WorldDataset: Sendable {
     /// A clip of `frames` frames of a random scene. It starts at a random moment of the scene's
     /// motion, so clips do not all begin at the same phase.
     public func clip(seed: UInt64, frames: Int) -> TrainingClip {
-        let draw = clipDraw(seed: seed)
-        return clip(seed: seed, frames: frames, scene: draw.scene, offset: draw.offset, variant: draw.variant)
+        clip(seed: seed, frames: frames, draw: clipDraw(seed: seed))
     }
 
     /// Clip `seed` again with every subject drawn as another shape, chosen by `choice`: the same
     /// positions, colours, sizes and motions, and shapes the split admits for each subject's colour.
     /// The clip's prompt is that of the new shapes.
     public func clipWithOtherShapes(seed: UInt64, frames: Int, choice: UInt64) -> TrainingClip {
-        let draw = clipDraw(seed: seed)
-        var scene = draw.scene
+        var draw = clipDraw(seed: seed)
         var rng = WorldRandom(seed: choice, 0x5A4E)
-        for i in scene.subjects.indices {
+        for i in draw.scene.subjects.indices {
+            let own = draw.scene.subjects[i]
             let options = ShapeKind.allCases.filter { shape in
-                var other = scene.subjects[i]
+                var other = own
                 other.shape = shape
-                return shape != scene.subjects[i].shape && (split != .training || !DataSplit.isHeldOut(other))
+                return shape != own.shape && (split != .training || !DataSplit.isHeldOut(other))
             }
-            scene.subjects[i].shape = options[rng.int(options.count)]
+            draw.scene.subjects[i].shape = options[rng.int(options.count)]
         }
-        return clip(seed: seed, frames: frames, scene: scene, offset: draw.offset, variant: draw.variant)
+        return clip(seed: seed, frames: frames, draw: draw)
     }
 
-    func clip(seed: UInt64, frames: Int, scene: SceneSpec, offset: Int, variant: Int) -> TrainingClip {
-        let draw = (scene: scene, offset: offset, variant: variant)
+    /// Renders the clip of `draw` (scene, start offset, prompt variant) with the script seed `seed`.
+    func clip(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int)) -> TrainingClip {
         let segment = ScriptSegment(scene: draw.scene, frames: frames + draw.offset, variant: draw.variant)
         let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
         let range = draw.offset..<(draw.offset + frames)

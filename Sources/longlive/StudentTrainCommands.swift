@@ -17,7 +17,7 @@ struct TrainODECommand: ParsableCommand {
     @Option(help: "Trajectories to sample.") var count = 400
     @Option(help: "Euler steps per trajectory (a multiple of 4).") var samplerSteps = 32
     @Option(help: "Teacher guidance scale.") var guidance: Float = 4
-    @OptionGroup var interval: GuidanceIntervalOptions
+    @OptionGroup var guidanceShape: GuidanceOptions
     @Option(help: "Output folder.") var out = "runs/ode"
     @Option(help: "Regression steps.") var steps = 2000
     @Option(help: "Peak learning rate.") var lr: Float = 1e-4
@@ -33,7 +33,7 @@ struct TrainODECommand: ParsableCommand {
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)
         let bundle = try WorldModelBundle.load(teacher)
-        let generator = try TeacherClipGenerator(bundle: bundle, sampler: try interval.apply(to: EulerSampler(steps: samplerSteps, guidance: guidance)))
+        let generator = try TeacherClipGenerator(bundle: bundle, sampler: try guidanceShape.apply(to: EulerSampler(steps: samplerSteps, guidance: guidance)))
         let started = monotonicSeconds()
         try ODETrajectories.generate(teacher: generator, count: count, frames: 12, levels: 4, folder: trajectories, seed: seed &+ 500_000) { done in
             if done % 10 == 0 || done == count {

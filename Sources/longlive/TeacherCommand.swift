@@ -18,11 +18,11 @@ struct TeacherCommand: ParsableCommand {
         @Option(help: "Classifier-free guidance scale (1 = none).") var guidance: Float = 4
         @Option(help: "Shift of the sampling σ grid.") var shift = 5.0
         @Option(help: "Share of fresh noise per step, 0…1 (0: deterministic Euler; see EulerSampler).") var eta: Float = 0
-        @OptionGroup var interval: GuidanceIntervalOptions
+        @OptionGroup var guidanceShape: GuidanceOptions
 
         func generator() throws -> TeacherClipGenerator {
             let bundle = try WorldModelBundle.load(teacher)
-            return try TeacherClipGenerator(bundle: bundle, sampler: try interval.apply(to: EulerSampler(steps: steps, guidance: guidance, shift: shift, eta: eta)))
+            return try TeacherClipGenerator(bundle: bundle, sampler: try guidanceShape.apply(to: EulerSampler(steps: steps, guidance: guidance, shift: shift, eta: eta)))
         }
     }
 

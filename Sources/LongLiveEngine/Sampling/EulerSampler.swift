@@ -65,7 +65,7 @@ public struct EulerSampler: Sendable {
         let frames = noise.shape[0]
         return try integrate(noise: noise, startStep: startStep, seed: seed, visit: visit) { x, sigma in
             let g = self.guidanceScale(atSigma: sigma)
-            let gh = self.guidanceInterval.contains(sigma) ? (self.highFrequencyGuidance ?? g) : 1
+            let gh = self.highFrequencyGuidance.map { self.guidanceInterval.contains(sigma) ? $0 : 1 } ?? g
             let t = [Float](repeating: sigma * 1000, count: frames)
             let v = try model.forward(x, timesteps: t, text: text, attention: .bidirectional)
             guard let unconditional, g != 1 || gh != 1 else { return v }

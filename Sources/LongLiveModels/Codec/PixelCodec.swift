@@ -40,6 +40,11 @@ public struct PixelCodec: Equatable, Sendable {
 
     /// `[F, 3·f², h, w]` → `[F, 3, h·f, w·f]` in [0, 1] (clamped, as the pipelines clamp decoded video).
     public func decode(_ latents: Tensor) throws -> Tensor {
+        try depthToSpace(latents) { min(max($0 * 0.5 + 0.5, 0), 1) }
+    }
+
+    /// The inverse rearrangement, with `value` applied to every element on the way.
+    func depthToSpace(_ latents: Tensor, _ value: (Float) -> Float) throws -> Tensor {
         guard latents.rank == 4, latents.shape[1] == latentChannels else {
             throw LongLiveError("PixelCodec.decode: latents \(latents.shape) must be [F, \(latentChannels), h, w]")
         }
@@ -50,8 +55,7 @@ public struct PixelCodec: Equatable, Sendable {
             Tensor(uninitialized: [n, 3, h, w]) { o in
                 for i in 0..<n { for c in 0..<3 { for y in 0..<h { for x in 0..<w {
                     let ch = (c * f + y % f) * f + x % f
-                    let v = s[((i * lc + ch) * lh + y / f) * lw + x / f] * 0.5 + 0.5
-                    o[((i * 3 + c) * h + y) * w + x] = min(max(v, 0), 1)
+                    o[((i * 3 + c) * h + y) * w + x] = value(s[((i * lc + ch) * lh + y / f) * lw + x / f])
                 }}}}
             }
         }

@@ -11,19 +11,13 @@ extension PixelCodec {
             throw LongLiveError("PixelCodec.lowPass: latents \(latents.shape) must be [F, \(latentChannels), h, w]")
         }
         guard sd > 0 else { return latents.float32() }
-        let n = latents.shape[0], lh = latents.shape[2], lw = latents.shape[3], f = factor
-        let h = lh * f, w = lw * f, lc = latentChannels
+        let frames = try depthToSpace(latents) { $0 }
+        let n = frames.shape[0], h = frames.shape[2], w = frames.shape[3]
         let reach = Int((3 * sd).rounded(.up))
         var kernel = (-reach...reach).map { Float(exp(-Double($0 * $0) / (2 * Double(sd * sd)))) }
         let total = kernel.reduce(0, +)
         kernel = kernel.map { $0 / total }
-        let src = latents.float32()
-        var pixels = [Float](repeating: 0, count: n * 3 * h * w)
-        src.withFloats { s in
-            for i in 0..<n { for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-                pixels[((i * 3 + c) * h + y) * w + x] = s[((i * lc + (c * f + y % f) * f + x % f) * lh + y / f) * lw + x / f]
-            }}}}
-        }
+        var pixels = frames.scalars
         var rows = [Float](repeating: 0, count: pixels.count)
         for plane in 0..<(n * 3) {
             let base = plane * h * w
@@ -38,10 +32,6 @@ extension PixelCodec {
                 pixels[base + y * w + x] = acc
             }}
         }
-        return Tensor(uninitialized: [n, lc, lh, lw]) { o in
-            for i in 0..<n { for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-                o[((i * lc + (c * f + y % f) * f + x % f) * lh + y / f) * lw + x / f] = pixels[((i * 3 + c) * h + y) * w + x]
-            }}}}
-        }
+        return try encode(signedFrames: Tensor(shape: frames.shape, values: pixels))
     }
 }

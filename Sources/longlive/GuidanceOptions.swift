@@ -2,11 +2,14 @@ import ArgumentParser
 import LongLiveEngine
 import LongLiveModels
 
-/// `--guidance-min-sigma` / `--guidance-max-sigma`: the noise levels at which the teacher's
-/// classifier-free guidance applies (see ``EulerSampler/guidanceInterval``).
-struct GuidanceIntervalOptions: ParsableArguments {
+/// How the teacher sampler's classifier-free guidance is shaped: the noise levels it applies at
+/// (`--guidance-min-sigma` / `--guidance-max-sigma`, see ``EulerSampler/guidanceInterval``) and a
+/// frequency split (`--high-frequency-guidance`, see ``EulerSampler/highFrequencyGuidance``).
+struct GuidanceOptions: ParsableArguments {
     @Option(help: "Apply guidance only at steps with σ ≥ this (0: every step).") var guidanceMinSigma: Float = 0
     @Option(help: "Apply guidance only at steps with σ ≤ this (1: every step).") var guidanceMaxSigma: Float = 1
+    @Option(help: "Guidance scale of the high spatial frequencies (default: the same as --guidance); the low ones keep --guidance.") var highFrequencyGuidance: Float?
+    @Option(help: "With --high-frequency-guidance: the low-pass Gaussian's standard deviation in pixels.") var guidanceBlur: Float = 4
 
     func range() throws -> ClosedRange<Float> {
         guard guidanceMinSigma >= 0, guidanceMaxSigma <= 1, guidanceMinSigma <= guidanceMaxSigma else {
@@ -14,9 +17,6 @@ struct GuidanceIntervalOptions: ParsableArguments {
         }
         return guidanceMinSigma...guidanceMaxSigma
     }
-
-    @Option(help: "Guidance scale of the high spatial frequencies (default: the same as --guidance); the low ones keep --guidance.") var highFrequencyGuidance: Float?
-    @Option(help: "With --high-frequency-guidance: the low-pass Gaussian's standard deviation in pixels.") var guidanceBlur: Float = 4
 
     func validate() throws {
         _ = try range()
