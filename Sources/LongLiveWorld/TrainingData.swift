@@ -80,12 +80,17 @@ public struct WorldDataset: Sendable {
 
     /// Renders frames `range` of a simulated script into a tensor.
     public func render(_ sim: WorldSimulator, _ range: Range<Int>) -> Tensor {
+        render(range.map { sim.state(at: $0) })
+    }
+
+    /// Renders frame states into a tensor.
+    func render(_ states: [FrameState]) -> Tensor {
         var renderer = Renderer(width: width, height: height)
         let per = width * height * 3
         let cf = channelsFirst
-        return Tensor(uninitialized: [range.count] + frameShape) { buf in
-            for (j, t) in range.enumerated() {
-                renderer.render(sim.state(at: t), intoFloats: buf.baseAddress! + j * per, channelsFirst: cf)
+        return Tensor(uninitialized: [states.count] + frameShape) { buf in
+            for (j, state) in states.enumerated() {
+                renderer.render(state, intoFloats: buf.baseAddress! + j * per, channelsFirst: cf)
             }
         }
     }
@@ -119,33 +124,29 @@ public struct WorldDataset: Sendable {
         clip(seed: seed, frames: frames, draw: clipDraw(seed: seed))
     }
 
-    /// Clip `seed` again with every subject drawn as another shape, chosen by `choice`: the same
-    /// positions, colours, sizes and motions, and shapes the split admits for each subject's colour.
-    /// The clip's prompt is that of the new shapes.
-    public func clipWithOtherShapes(seed: UInt64, frames: Int, choice: UInt64) -> TrainingClip {
-        var draw = clipDraw(seed: seed)
-        var rng = WorldRandom(seed: choice, 0x5A4E)
-        for i in draw.scene.subjects.indices {
-            let own = draw.scene.subjects[i]
-            let options = ShapeKind.allCases.filter { shape in
-                var other = own
-                other.shape = shape
-                return shape != own.shape && (split != .training || !DataSplit.isHeldOut(other))
+    /// Renders the clip of `draw` (scene, start offset, prompt variant) with the script seed `seed`.
+    /// `moved` shifts subject positions (fractions of each axis, per subject) after simulation.
+    func clip(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int), moved shifts: [(x: Double, y: Double)] = []) -> TrainingClip {
+        let sim = simulator(seed: seed, frames: frames, draw: draw)
+        let range = draw.offset..<(draw.offset + frames)
+        let states = range.map { t in
+            var s = sim.state(at: t)
+            for (i, d) in shifts.enumerated() where i < s.subjects.count {
+                s.subjects[i].x = WorldSimulator.wrap(s.subjects[i].x + d.x)
+                s.subjects[i].y = WorldSimulator.wrap(s.subjects[i].y + d.y)
             }
-            draw.scene.subjects[i].shape = options[rng.int(options.count)]
+            return s
         }
-        return clip(seed: seed, frames: frames, draw: draw)
+        let pixels = render(states)
+        var clip = TrainingClip(frames: pixels, prompt: sim.script.segments[0].prompt, scene: draw.scene, foreground: foreground(of: pixels, sim, range))
+        clip.subjectCentres = states.map { s in s.subjects.map { (x: $0.x * Double(width), y: $0.y * Double(height)) } }
+        return clip
     }
 
-    /// Renders the clip of `draw` (scene, start offset, prompt variant) with the script seed `seed`.
-    func clip(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int)) -> TrainingClip {
+    /// The simulator of a one-segment script that plays `draw` for `frames` frames after its offset.
+    func simulator(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int)) -> WorldSimulator {
         let segment = ScriptSegment(scene: draw.scene, frames: frames + draw.offset, variant: draw.variant)
-        let sim = WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
-        let range = draw.offset..<(draw.offset + frames)
-        let pixels = render(sim, range)
-        var clip = TrainingClip(frames: pixels, prompt: segment.prompt, scene: draw.scene, foreground: foreground(of: pixels, sim, range))
-        clip.subjectCentres = range.map { t in sim.state(at: t).subjects.map { (x: $0.x * Double(width), y: $0.y * Double(height)) } }
-        return clip
+        return WorldSimulator(script: Script(seed: seed, fps: fps, segments: [segment]), width: width, height: height)
     }
 
     /// The prompt (and scene) of ``clip(seed:frames:)`` without rendering it: the student's

@@ -49,9 +49,11 @@ struct TrainTeacherCommand: ParsableCommand {
     @Flag(help: "Feed the DiT the prompt's words and one zero row instead of padding to 24 rows (see WanConfig.padsText). Pass it again with --resume.") var trimTextPadding = false
     @Option(help: "Weight of the auxiliary attribute loss: a linear head on the subject tokens of one block must name each subject's shape and motion (training only; 0: off).") var attributeWeight: Float = 0
     @Option(help: "The block (0-based) whose output the attribute head reads.") var attributeBlock = 2
-    @Option(help: "Share of prompted clips (with σ in the band below) trained from a noisy copy drawn with other shapes, towards the clip itself: the outline must come from the shape word (0: off).") var shapeCounterfactual: Float = 0
-    @Option(help: "Lowest σ of --shape-counterfactual.") var shapeCounterfactualMinSigma: Float = 0.35
-    @Option(help: "Highest σ of --shape-counterfactual.") var shapeCounterfactualMaxSigma: Float = 0.9
+    @Option(help: "Share of prompted clips (with σ in the counterfactual band) trained from a noisy copy drawn with other shapes, towards the clip itself: the outline must come from the shape word (0: off).") var shapeCounterfactual: Float = 0
+    @Option(help: "Share of prompted clips (in the band) trained from a noisy copy whose subjects move another way from the same start: the path must come from the motion words (0: off).") var motionCounterfactual: Float = 0
+    @Option(help: "Share of prompted clips (in the band) trained from a noisy copy with one subject more or fewer: the count must come from the prompt (0: off).") var countCounterfactual: Float = 0
+    @Option(help: "Lowest σ at which counterfactual copies are used.") var counterfactualMinSigma: Float = 0.35
+    @Option(help: "Highest σ at which counterfactual copies are used.") var counterfactualMaxSigma: Float = 0.9
     @Flag(help: "Also print where each step's time goes.") var verbose = false
     @Flag(help: "Print the time of every forward section and backward op at the end.") var profile = false
 
@@ -64,11 +66,15 @@ struct TrainTeacherCommand: ParsableCommand {
             throw LongLiveError("--long-clip-frames and --long-clip-every go together, both positive (got \(longClipFrames) and \(longClipEvery))")
         }
         c.longClipFrames = longClipFrames; c.longClipEvery = longClipEvery
-        guard (0...1).contains(shapeCounterfactual), shapeCounterfactualMinSigma >= 0.1, shapeCounterfactualMinSigma <= shapeCounterfactualMaxSigma, shapeCounterfactualMaxSigma <= 1 else {
-            throw LongLiveError("--shape-counterfactual is a share in 0...1 (got \(shapeCounterfactual)) and its σ band must satisfy 0.1 ≤ min ≤ max ≤ 1 (got \(shapeCounterfactualMinSigma)...\(shapeCounterfactualMaxSigma))")
+        let shares = [shapeCounterfactual, motionCounterfactual, countCounterfactual]
+        guard shares.allSatisfy({ (0...1).contains($0) }), shares.reduce(0, +) <= 1 else {
+            throw LongLiveError("--shape-counterfactual, --motion-counterfactual and --count-counterfactual are shares of the prompted clips: each in 0...1 and together at most 1 (got \(shares.map { "\($0)" }.joined(separator: ", ")))")
         }
-        c.shapeCounterfactualShare = shapeCounterfactual
-        c.shapeCounterfactualSigmas = shapeCounterfactualMinSigma...shapeCounterfactualMaxSigma
+        guard counterfactualMinSigma >= 0.1, counterfactualMinSigma <= counterfactualMaxSigma, counterfactualMaxSigma <= 1 else {
+            throw LongLiveError("the counterfactual σ band must satisfy 0.1 ≤ --counterfactual-min-sigma ≤ --counterfactual-max-sigma ≤ 1 (got \(counterfactualMinSigma)...\(counterfactualMaxSigma))")
+        }
+        c.counterfactuals = CounterfactualInputs(shape: shapeCounterfactual, motion: motionCounterfactual, count: countCounterfactual,
+                                                 sigmas: counterfactualMinSigma...counterfactualMaxSigma)
         c.cooldown = Cooldown(end: steps, steps: cooldown, floor: lrFloor)
         c.noiseLevels = try NoiseLevelSampling.parse(sigmaSampling, uniformShare: 0.5, mean: sigmaMean, std: sigmaStd)
         return c

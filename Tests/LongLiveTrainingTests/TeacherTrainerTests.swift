@@ -64,14 +64,14 @@ import Glibc
         let x1 = Philox4x32(seed: 2).normalTensor(shape: [2, 48, 4, 4], stream: 0)
         let eps = Philox4x32(seed: 3).normalTensor(shape: [2, 48, 4, 4], stream: 0)
         let sigma: Float = 0.6
-        let target = TeacherTrainer.counterfactualTarget(ModelPrediction.sample.flowTarget(clean: x0, noise: eps, sigma: sigma), clean: x0, shown: x1, sigma: sigma)
+        let target = CounterfactualInputs.target(ModelPrediction.sample.flowTarget(clean: x0, noise: eps, sigma: sigma), clean: x0, shown: x1, sigma: sigma)
         let xt = FlowMatchSchedule(shift: 5).addNoise(clean: x1, noise: eps, sigma: sigma)
         for i in stride(from: 0, to: xt.count, by: 37) {
             #expect(abs(target.scalars[i] - (xt.scalars[i] - x0.scalars[i]) / sigma) < 1e-4)
         }
         // Training with them is deterministic, resumes exactly, and differs from plain training.
         var c = Self.tinyConfig(seed: 13)
-        c.shapeCounterfactualShare = 1; c.shapeCounterfactualSigmas = 0.1...1; c.textDropout = 0
+        c.counterfactuals = CounterfactualInputs(shape: 1, sigmas: 0.1...1); c.textDropout = 0
         let a = try TeacherTrainer(config: c)
         let losses = try (0..<3).map { _ in try a.trainStep().loss }
         let b = try TeacherTrainer(config: c)
@@ -82,9 +82,29 @@ import Glibc
         let r = try TeacherTrainer(config: c, resume: try TrainingCheckpoint.load(from: dir))
         #expect(try (0..<2).map { _ in try r.trainStep().loss } == Array(losses.suffix(2)))
         var plain = c
-        plain.shapeCounterfactualShare = 0
+        plain.counterfactuals = CounterfactualInputs()
         let p = try TeacherTrainer(config: plain)
         #expect(try (0..<3).map { _ in try p.trainStep().loss } != losses)
+    }
+
+    @Test func counterfactualKindsShareTheDrawInOrder() {
+        let c = CounterfactualInputs(shape: 0.2, motion: 0.3, count: 0.1)
+        #expect([0, 0.19, 0.2, 0.49, 0.5, 0.59, 0.6, 0.99].map { c.kind(Float($0)) } == [.shape, .shape, .motion, .motion, .count, .count, nil, nil])
+        #expect(CounterfactualInputs(shape: 0.5).kind(0.3) == .shape && !CounterfactualInputs().isEnabled)
+        #expect(CounterfactualInputs(motion: 1).kind(0) == .motion)
+    }
+
+    @Test(arguments: [CounterfactualInputs.Kind.motion, .count])
+    func otherCounterfactualsTrainDeterministically(kind: CounterfactualInputs.Kind) throws {
+        var c = Self.tinyConfig(seed: 17)
+        c.counterfactuals = CounterfactualInputs(shape: kind == .shape ? 1 : 0, motion: kind == .motion ? 1 : 0, count: kind == .count ? 1 : 0, sigmas: 0.1...1)
+        c.textDropout = 0
+        let losses = try (0..<2).map { _ in try TeacherTrainer(config: c) }.map { t in try (0..<2).map { _ in try t.trainStep().loss } }
+        #expect(losses[0] == losses[1])
+        var plain = c
+        plain.counterfactuals = CounterfactualInputs()
+        let p = try TeacherTrainer(config: plain)
+        #expect(try (0..<2).map { _ in try p.trainStep().loss } != losses[0])
     }
 
     @Test(arguments: [ModelPrediction.sample, .flow])

@@ -41,6 +41,55 @@ import LongLiveTensor
         #expect(ds.clipWithOtherShapes(seed: 3, frames: 2, choice: 9).frames.scalars == ds.clipWithOtherShapes(seed: 3, frames: 2, choice: 9).frames.scalars)
     }
 
+    @Test func otherMotionsStartWhereTheClipStartsAndPartLater() throws {
+        let ds = WorldDataset()
+        var parted = 0
+        for seed in UInt64(1)...12 {
+            let a = ds.clip(seed: seed, frames: 12), b = ds.clipWithOtherMotions(seed: seed, frames: 12, choice: seed &* 5)
+            #expect(a.scene.background == b.scene.background && a.scene.pattern == b.scene.pattern)
+            #expect(a.scene.subjects.count == b.scene.subjects.count)
+            for (s, t) in zip(a.scene.subjects, b.scene.subjects) {
+                #expect(s.motion != t.motion && s.shape == t.shape && s.color == t.color && s.size == t.size)
+                if a.scene.subjects.count == 2 { #expect(t.motion.staysInBand, "a pair keeps to its bands") }
+            }
+            // Same start, to float rounding (wrapped on the torus); the paths part afterwards.
+            for (p, q) in zip(a.subjectCentres[0], b.subjectCentres[0]) {
+                let dx = abs(p.x - q.x).truncatingRemainder(dividingBy: 64), dy = abs(p.y - q.y).truncatingRemainder(dividingBy: 64)
+                #expect(min(dx, 64 - dx) < 1e-6 && min(dy, 64 - dy) < 1e-6, "seed \(seed): the counterfactual starts elsewhere")
+            }
+            let moved = zip(a.subjectCentres[11], b.subjectCentres[11]).contains { abs($0.x - $1.x) + abs($0.y - $1.y) > 1 }
+            if moved { parted += 1 }
+            #expect(b.prompt != a.prompt)
+        }
+        // Pulse against still keeps the centre: most pairs of motions part, not every one.
+        #expect(parted >= 8, "only \(parted) of 12 counterfactual paths part from the clip's")
+        #expect(ds.clipWithOtherMotions(seed: 3, frames: 2, choice: 9).frames.scalars == ds.clipWithOtherMotions(seed: 3, frames: 2, choice: 9).frames.scalars)
+    }
+
+    @Test func otherCountsAddOrRemoveOneSubjectAndKeepTheFirst() throws {
+        let ds = WorldDataset()
+        var added = 0, removed = 0, none = 0
+        for seed in UInt64(1)...24 {
+            let a = ds.clip(seed: seed, frames: 3)
+            guard let b = ds.clipWithOtherCount(seed: seed, frames: 3, choice: seed) else {
+                // Only a lone subject moving up or down leaves no band for a second.
+                #expect(a.scene.subjects.count == 1 && !a.scene.subjects[0].motion.staysInBand)
+                none += 1
+                continue
+            }
+            #expect(abs(a.scene.subjects.count - b.scene.subjects.count) == 1)
+            if b.scene.subjects.count > a.scene.subjects.count { added += 1 } else { removed += 1 }
+            #expect(b.scene.subjects[0] == a.scene.subjects[0] && b.scene.background == a.scene.background)
+            #expect(DataSplit.training.admits(b.scene), "training clips never show a held-out pair, even as a counterfactual")
+            for f in 0..<3 {
+                #expect(a.subjectCentres[f][0].x == b.subjectCentres[f][0].x && a.subjectCentres[f][0].y == b.subjectCentres[f][0].y)
+                #expect(b.subjectCentres[f].count == b.scene.subjects.count)
+            }
+            #expect(a.frames.scalars != b.frames.scalars)
+        }
+        #expect(added > 0 && removed > 0, "added \(added), removed \(removed), none \(none)")
+    }
+
     @Test func foregroundMasksCoverTheSubjectsAndNothingElse() throws {
         let ds = WorldDataset()
         for seed in UInt64(1)...6 {

@@ -44,14 +44,8 @@ public struct TeacherConfig: Sendable {
     /// another; weighting both sides alike does not favour bigger or smaller subjects, unlike
     /// `foregroundWeight`.
     public var edgeWeight: Float = 0
-    /// Share of prompted clips with σ in `shapeCounterfactualSigmas` whose noisy input is made from
-    /// the same clip with every subject drawn as another shape, while the target stays the clip
-    /// itself (0: off). There the noisy input shows a subject's place, colour and size but not its
-    /// shape, so the only way to the target's outline is the shape word. In plain training the
-    /// input shows the shape too wherever it is cheap to learn, and a sample whose early steps
-    /// drew the wrong outline keeps it (`docs/training.md`).
-    public var shapeCounterfactualShare: Float = 0
-    public var shapeCounterfactualSigmas: ClosedRange<Float> = 0.35...0.9
+    /// Counterfactual inputs (shapes, motions, subject counts; all off by default).
+    public var counterfactuals = CounterfactualInputs()
     /// Weight of the ``AttributeHead`` loss (0: off), read from the output of block `attributeBlock`.
     public var attributeWeight: Float = 0
     public var attributeBlock = 2
@@ -271,17 +265,15 @@ public final class TeacherTrainer {
         var xt = schedule.addNoise(clean: x0, noise: eps, sigma: sigma)
         var target = config.dit.prediction.flowTarget(clean: x0, noise: eps, sigma: sigma)
         var foreground = clip.foreground
-        if !unconditional, config.shapeCounterfactualShare > 0, config.shapeCounterfactualSigmas.contains(sigma) {
+        let cf = config.counterfactuals
+        if !unconditional, cf.isEnabled, cf.sigmas.contains(sigma) {
             let c = rng.block(UInt32(truncatingIfNeeded: key), UInt32(truncatingIfNeeded: key >> 32), 0xC0F7, 0)
-            if Float(c.0 % 10_000) / 10_000 < config.shapeCounterfactualShare {
-                let other = dataset.clipWithOtherShapes(seed: config.seed &* 1_000_003 &+ key, frames: frames, choice: UInt64(c.1) << 32 | UInt64(c.2))
+            if let kind = cf.kind(Float(c.0 % 10_000) / 10_000),
+               let other = cf.clip(kind, of: dataset, seed: config.seed &* 1_000_003 &+ key, frames: frames, choice: UInt64(c.1) << 32 | UInt64(c.2)) {
                 let x1 = try codec.encode(signedFrames: other.frames)
                 xt = schedule.addNoise(clean: x1, noise: eps, sigma: sigma)
-                target = Self.counterfactualTarget(target, clean: x0, shown: x1, sigma: sigma)
-                // Both outlines count: where the input's subject is and where the target's is.
-                foreground = Tensor(uninitialized: foreground.shape) { o in
-                    clip.foreground.withFloats { m in other.foreground.withFloats { n in for i in 0..<o.count { o[i] = max(m[i], n[i]) } } }
-                }
+                target = CounterfactualInputs.target(target, clean: x0, shown: x1, sigma: sigma)
+                foreground = CounterfactualInputs.union(clip.foreground, other.foreground)
             }
         }
         let tData = monotonicSeconds()
@@ -311,17 +303,6 @@ public final class TeacherTrainer {
         var g: [String: Tensor] = [:]
         for (k, leaf) in leaves { if let gk = grads[leaf] { g[k] = gk } }
         return (loss.scalars[0], g, (tData - started, tForward - tData, monotonicSeconds() - tForward))
-    }
-
-    /// The flow that takes `x_t = (1−σ)·shown + σ·ε` to `clean`, from the plain target `ε − clean`:
-    /// `(x_t − clean)/σ = (ε − clean) + (1−σ)/σ·(shown − clean)` (σ above the sample floor).
-    static func counterfactualTarget(_ target: Tensor, clean: Tensor, shown: Tensor, sigma: Float) -> Tensor {
-        let k = (1 - sigma) / sigma
-        return Tensor(uninitialized: target.shape) { o in
-            target.withFloats { t in shown.withFloats { a in clean.withFloats { b in
-                for i in 0..<o.count { o[i] = t[i] + k * (a[i] - b[i]) }
-            } } }
-        }
     }
 
     /// Extra weight per pixel, `subject·mask + outline·edge` for a subject mask `[F, H, W]`, where
