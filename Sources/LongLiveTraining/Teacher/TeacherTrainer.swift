@@ -237,7 +237,8 @@ public final class TeacherTrainer {
             * config.cooldown.factor(step: n)
         parameters = try prof.measure("optimizer: adamw") { try optimizer.update(parameters, gradients: g) }
         prof.measure("optimizer: ema") { ema.update(parameters) }
-        let tokens = config.clipFrames(step: n) * (config.height / 8) * (config.width / 8)
+        let tokenSize = codec.factor * config.dit.patchSize[1]
+        let tokens = config.clipFrames(step: n) * (config.height / tokenSize) * (config.width / tokenSize)
         let end = monotonicSeconds()
         phases.optimizer = end - tOptimizer
         var report = TeacherStepReport(step: n, loss: lossSum / Float(micro), gradientNorm: norm, seconds: end - started,
