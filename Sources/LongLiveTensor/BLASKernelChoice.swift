@@ -12,12 +12,14 @@ extension BLAS {
     static let modernCores: Set<String> = ["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"]
 
     /// The `OPENBLAS_CORETYPE` to ask for when OpenBLAS chose `coreName` on a CPU with the feature
-    /// flags `cpuFlags` (as /proc/cpuinfo names them); nil to keep its choice. SkylakeX kernels need
-    /// AVX-512 F, BW, DQ and VL; Haswell kernels AVX2 and FMA.
-    public static func betterCoreType(coreName: String, cpuFlags: Set<String>) -> String? {
+    /// flags `cpuFlags` (as /proc/cpuinfo names them; read only when OpenBLAS's choice is not modern,
+    /// so a normal start reads no file); nil to keep its choice. SkylakeX kernels need AVX-512 F, BW,
+    /// DQ and VL; Haswell kernels AVX2 and FMA.
+    public static func betterCoreType(coreName: String, cpuFlags: @autoclosure () -> Set<String>) -> String? {
         guard !modernCores.contains(coreName) else { return nil }
-        if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
-        if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        let flags = cpuFlags()
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
 

@@ -33,10 +33,10 @@ extension WorldDataset {
             other.scene.subjects[i].motion = rng.pick(allowed.filter { $0 != own })
         }
         // Motions have run for `offset` frames when the clip starts; move the new ones to the same start.
-        let a = simulator(seed: seed, frames: frames, draw: draw).state(at: draw.offset)
-        let b = simulator(seed: seed, frames: frames, draw: other).state(at: draw.offset)
+        let sim = simulator(seed: seed, frames: frames, draw: other)
+        let a = simulator(seed: seed, frames: frames, draw: draw).state(at: draw.offset), b = sim.state(at: draw.offset)
         let shifts = zip(a.subjects, b.subjects).map { (x: WorldSimulator.wrapDelta($0.x - $1.x), y: WorldSimulator.wrapDelta($0.y - $1.y)) }
-        return clip(seed: seed, frames: frames, draw: other, moved: shifts)
+        return clip(sim, frames: frames, draw: other, moved: shifts)
     }
 
     /// Clip `seed` again with one subject more or one fewer, chosen by `choice`: a pair loses its

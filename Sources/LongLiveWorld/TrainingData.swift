@@ -125,9 +125,13 @@ public struct WorldDataset: Sendable {
     }
 
     /// Renders the clip of `draw` (scene, start offset, prompt variant) with the script seed `seed`.
-    /// `moved` shifts subject positions (fractions of each axis, per subject) after simulation.
-    func clip(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int), moved shifts: [(x: Double, y: Double)] = []) -> TrainingClip {
-        let sim = simulator(seed: seed, frames: frames, draw: draw)
+    func clip(seed: UInt64, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int)) -> TrainingClip {
+        clip(simulator(seed: seed, frames: frames, draw: draw), frames: frames, draw: draw)
+    }
+
+    /// Renders the clip of `draw` from its simulator `sim` (``simulator(seed:frames:draw:)``); `moved`
+    /// shifts subject positions (fractions of each axis, per subject) after simulation.
+    func clip(_ sim: WorldSimulator, frames: Int, draw: (scene: SceneSpec, offset: Int, variant: Int), moved shifts: [(x: Double, y: Double)] = []) -> TrainingClip {
         let range = draw.offset..<(draw.offset + frames)
         let states = range.map { t in
             var s = sim.state(at: t)

@@ -97,7 +97,7 @@ import Glibc
     @Test(arguments: [CounterfactualInputs.Kind.motion, .count])
     func otherCounterfactualsTrainDeterministically(kind: CounterfactualInputs.Kind) throws {
         var c = Self.tinyConfig(seed: 17)
-        c.counterfactuals = CounterfactualInputs(shape: kind == .shape ? 1 : 0, motion: kind == .motion ? 1 : 0, count: kind == .count ? 1 : 0, sigmas: 0.1...1)
+        c.counterfactuals = CounterfactualInputs(motion: kind == .motion ? 1 : 0, count: kind == .count ? 1 : 0, sigmas: 0.1...1)
         c.textDropout = 0
         let losses = try (0..<2).map { _ in try TeacherTrainer(config: c) }.map { t in try (0..<2).map { _ in try t.trainStep().loss } }
         #expect(losses[0] == losses[1])
