@@ -16,7 +16,7 @@ struct TrainODECommand: ParsableCommand {
     @Option(help: "Folder of teacher trajectories (generated when missing).") var trajectories = "runs/ode-trajectories"
     @Option(help: "Trajectories to sample.") var count = 400
     @Option(help: "Euler steps per trajectory (a multiple of 4).") var samplerSteps = 32
-    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
+    @Option(help: "Teacher guidance scale.") var guidance: Float = 2
     @OptionGroup var guidanceShape: GuidanceOptions
     @Option(help: "Output folder.") var out = "runs/ode"
     @Option(help: "Regression steps.") var steps = 2000

@@ -15,7 +15,7 @@ struct TeacherCommand: ParsableCommand {
     struct SamplingOptions: ParsableArguments {
         @Option(help: "Teacher file (from `longlive teacher export`).") var teacher = "models/teacher.safetensors"
         @Option(help: "Euler steps.") var steps = 32
-        @Option(help: "Classifier-free guidance scale (1 = none).") var guidance: Float = 4
+        @Option(help: "Classifier-free guidance scale (1 = none).") var guidance: Float = 2
         @Option(help: "Shift of the sampling σ grid.") var shift = 5.0
         @Option(help: "Share of fresh noise per step, 0…1 (0: deterministic Euler; see EulerSampler).") var eta: Float = 0
         @OptionGroup var guidanceShape: GuidanceOptions

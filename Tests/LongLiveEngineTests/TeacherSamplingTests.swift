@@ -164,4 +164,40 @@ import LongLiveModels
         #expect { try gen.latents(prompt: prompt, from: Tensor(zeros: [2, 48, 8, 8]), strength: 0.5, seed: 9) } throws: { "\($0)".contains("video-to-video needs latents") }
         #expect { try gen.latents(prompt: prompt, from: clean, strength: 0, seed: 9) } throws: { "\($0)".contains("strength must be in (0, 1]") }
     }
+    @Test func mixedNoisePriorKeepsUnitVarianceAndCorrelatesFrames() throws {
+        let rng = Philox4x32(seed: 21)
+        let perFrame = rng.normalTensor(shape: [4, 48, 16, 16], stream: 1), shared = rng.normalTensor(shape: [48, 16, 16], stream: 2)
+        #expect(try MixedNoisePrior.mix(perFrame: perFrame, shared: shared, share: 0).scalars == perFrame.scalars)
+        let all = try MixedNoisePrior.mix(perFrame: perFrame, shared: shared, share: 1).scalars
+        #expect((0..<4).allSatisfy { Array(all[($0 * shared.count)..<(($0 + 1) * shared.count)]) == shared.scalars })
+        let mixed = try MixedNoisePrior.mix(perFrame: perFrame, shared: shared, share: 0.9).scalars
+        let n = shared.count
+        let variance = mixed.map { $0 * $0 }.reduce(0, +) / Float(mixed.count)
+        #expect(abs(variance - 1) < 0.05, "variance \(variance)")
+        // Frames 0 and 3 correlate by ρ (12 288 pairs: the standard error is about 0.005).
+        let correlation = (0..<n).map { mixed[$0] * mixed[3 * n + $0] }.reduce(0, +) / Float(n)
+        #expect(abs(correlation - 0.9) < 0.03, "correlation \(correlation)")
+        #expect { try MixedNoisePrior.mix(perFrame: perFrame, shared: shared, share: 1.5) } throws: { "\($0)".contains("must be in [0, 1]") }
+        #expect { try MixedNoisePrior.mix(perFrame: perFrame, shared: Tensor(zeros: [48, 8, 8]), share: 0.5) } throws: { "\($0)".contains("each frame of") }
+    }
+
+    @Test func sharedFrameNoiseMakesFramesOfASampleAlike() throws {
+        var sampler = EulerSampler(steps: 3, guidance: 3)
+        let independent = try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler)
+        sampler.frameNoiseShare = 0.9
+        let shared = try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler)
+        // The starting noise: independent frames by default, correlated with a share, deterministic by seed.
+        func frameDistance(_ t: Tensor) -> Float {
+            let n = t.count / t.shape[0], s = t.scalars
+            return (0..<n).map { (s[$0] - s[n + $0]) * (s[$0] - s[n + $0]) }.reduce(0, +) / Float(n)
+        }
+        let n0 = try independent.noise(frames: 2, seed: 5), n1 = try shared.noise(frames: 2, seed: 5)
+        #expect(frameDistance(n0) > 1.5 && frameDistance(n1) < 0.4)
+        #expect(try shared.noise(frames: 2, seed: 5).scalars == n1.scalars)
+        #expect(try shared.noise(frames: 2, seed: 6).scalars != n1.scalars)
+        // And the samples: frames of a clip drawn from shared noise end closer together.
+        let prompt = "a red circle moves left"
+        let a = try independent.latents(prompt: prompt, frames: 2, seed: 5), b = try shared.latents(prompt: prompt, frames: 2, seed: 5)
+        #expect(frameDistance(b) < 0.5 * frameDistance(a), "\(frameDistance(b)) vs \(frameDistance(a))")
+    }
 }

@@ -31,6 +31,10 @@ public struct EulerSampler: Sendable {
     public var highFrequencyGuidance: Float?
     /// The low-pass filter of the frequency split (for pixel-codec latents: ``PixelCodec/lowPass(_:sd:)``).
     public var lowPass: (@Sendable (Tensor) throws -> Tensor)?
+    /// Share ρ of the starting noise's variance that all frames of a clip have in common
+    /// (``MixedNoisePrior``; 0: independent frames). Applied where a clip's noise is drawn
+    /// (``TeacherClipGenerator/noise(frames:seed:)``); the re-noising of `eta` stays independent.
+    public var frameNoiseShare: Float = 0
 
     public init(steps: Int = 32, guidance: Float = 4, shift: Double = 5, eta: Float = 0, guidanceInterval: ClosedRange<Float> = 0...1) {
         self.steps = steps; self.guidance = guidance; self.shift = shift; self.eta = eta; self.guidanceInterval = guidanceInterval

@@ -28,14 +28,18 @@ public final class TeacherClipGenerator {
         return c
     }
 
-    /// The starting noise of clip `seed` (Philox normals, one stream per seed).
-    public func noise(frames: Int, seed: UInt64) -> Tensor {
-        Philox4x32(seed: seed).normalTensor(shape: [frames] + frameShape, stream: 0x7EAC_0000)
+    /// The starting noise of clip `seed` (Philox normals, one stream per seed), with the sampler's
+    /// ``EulerSampler/frameNoiseShare`` of it shared by all frames (``MixedNoisePrior``).
+    public func noise(frames: Int, seed: UInt64) throws -> Tensor {
+        let rng = Philox4x32(seed: seed)
+        let perFrame = rng.normalTensor(shape: [frames] + frameShape, stream: 0x7EAC_0000)
+        guard sampler.frameNoiseShare > 0 else { return perFrame }
+        return try MixedNoisePrior.mix(perFrame: perFrame, shared: rng.normalTensor(shape: frameShape, stream: 0x7EAC_0001), share: sampler.frameNoiseShare)
     }
 
     /// Clean latents `[frames, C, H, W]`; `visit` sees the trajectory (see ``EulerSampler``).
     public func latents(prompt: String, frames: Int, seed: UInt64, visit: ((Int, Float, Tensor) throws -> Void)? = nil) throws -> Tensor {
-        try sampler.sample(model: model, noise: noise(frames: frames, seed: seed), text: text(prompt),
+        try sampler.sample(model: model, noise: try noise(frames: frames, seed: seed), text: text(prompt),
                            unconditional: unconditional, seed: seed, visit: visit)
     }
 
@@ -50,7 +54,7 @@ public final class TeacherClipGenerator {
         guard strength > 0, strength <= 1 else { throw LongLiveError("strength must be in (0, 1], got \(strength)") }
         let start = sampler.firstStep(atMost: strength)
         let sigma = sampler.sigmas[start]
-        let x = FlowMatchSchedule(shift: sampler.shift).addNoise(clean: clean.float32(), noise: noise(frames: clean.shape[0], seed: seed), sigma: sigma)
+        let x = FlowMatchSchedule(shift: sampler.shift).addNoise(clean: clean.float32(), noise: try noise(frames: clean.shape[0], seed: seed), sigma: sigma)
         return try sampler.sample(model: model, noise: x, text: text(prompt), unconditional: unconditional, startStep: start, seed: seed)
     }
 }
