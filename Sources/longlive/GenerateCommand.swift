@@ -62,6 +62,7 @@ struct GenerateCommand: ParsableCommand {
     var switchPolicy: String = "recache"
     @Option(help: "Nominal denoising steps, e.g. 1000,750,500,250.") var steps: String = "1000,750,500,250"
     @Option(help: "Timestep shift of the flow-matching schedule.") var shift: Double = 5.0
+    @Option(help: "Share of the noise common to all frames of the video, 0…1 (0: independent frames, as the reference; see docs/results.md).") var frameNoiseShare: Float = 0
     @Option(help: "Latent size HxW for weights with the Wan VAE layout (default 60x104 = 832×480 px).")
     var latentSize: String?
     @Option(help: "Wan VAE weights (Wan2.1_VAE.pth or safetensors) to decode the latents to video.")
@@ -141,6 +142,7 @@ struct GenerateCommand: ParsableCommand {
         settings.switchPolicy = policy
         settings.denoisingSteps = try parseList(steps, "--steps")
         settings.timestepShift = shift
+        settings.frameNoiseShare = frameNoiseShare
         try settings.validate()
 
         // Noise and the latent frame shape.
@@ -151,7 +153,7 @@ struct GenerateCommand: ParsableCommand {
             noise = replay
             frameShape = replay.frameShape
         } else {
-            noise = SeededNoise(seed: seed)
+            noise = SeededNoise(seed: seed, frameShare: settings.frameNoiseShare)
             if embedded {
                 frameShape = EmbeddedModel.frameShape
             } else {

@@ -24,6 +24,7 @@ struct SuiteCommand: ParsableCommand {
     @Option(help: "Switch policy: recache, keep or reset.") var switchPolicy = "recache"
     @Option(help: "Attention window in latent frames (sink included).") var window = 12
     @Option(help: "Frame-sink frames (0: none).") var sink = 3
+    @Option(help: "Share of the noise common to all frames of a video, 0…1 (0: independent frames).") var frameNoiseShare: Float = 0
     @Option(help: "Score only the first N scripts.") var limit: Int?
     @Option(help: "Write the mean report (JSON) here.") var json: String?
 
@@ -34,6 +35,7 @@ struct SuiteCommand: ParsableCommand {
         settings.windowFrames = window; settings.sinkFrames = sink
         guard let policy = SwitchPolicy(rawValue: switchPolicy) else { throw ValidationError("--switch-policy must be recache, keep or reset") }
         settings.switchPolicy = policy
+        settings.frameNoiseShare = frameNoiseShare
         try settings.validate()
         var names = try FileIO.list(suite).filter { $0.hasPrefix("script_") && $0.hasSuffix(".json") }.sorted()
         if let limit { names = Array(names.prefix(limit)) }
@@ -47,7 +49,7 @@ struct SuiteCommand: ParsableCommand {
             guard script.segments.allSatisfy({ $0.frames % settings.chunkFrames == 0 }) else {
                 throw LongLiveError("\(name): segment lengths must be multiples of the \(settings.chunkFrames)-frame chunk; write the suite with --segment-frames 24 (or another multiple)")
             }
-            let generator = try StreamingGenerator(model: dit, settings: settings, frameShape: EmbeddedModel.frameShape, noise: SeededNoise(seed: script.seed))
+            let generator = try StreamingGenerator(model: dit, settings: settings, frameShape: EmbeddedModel.frameShape, noise: SeededNoise(seed: script.seed, frameShare: settings.frameNoiseShare))
             let ids = try script.segments.map { try generator.addPrompt(embedding: encoder.encode($0.prompt)) }
             var frames: [RGBImage] = []
             var sink: (any FrameSink)?
@@ -71,9 +73,10 @@ struct SuiteCommand: ParsableCommand {
         }
         let report = EvalReport.mean(reports)
         if let json { try FileIO.write(json, bytes: Array((report.json.serialized() + "\n").utf8)) }
-        print("settings: switch \(switchPolicy), window \(window), sink \(sink); \(reports.count) scripts; chunk median \(fmt(median(chunkSeconds), 3)) s")
+        print("settings: switch \(switchPolicy), window \(window), sink \(sink), frame noise share \(fmt(Double(frameNoiseShare), 2)); \(reports.count) scripts; chunk median \(fmt(median(chunkSeconds), 3)) s")
         let keys = ["adherence", "adherence_steady", "subject_consistency", "background_consistency", "subject_consistency_cross_switch",
-                    "background_consistency_cross_switch", "switch_latency_frames", "motion_smoothness", "quality_star"]
+                    "background_consistency_cross_switch", "switch_latency_frames", "motion_smoothness", "dynamic_degree", "quality_star",
+                    "accuracy_shape", "accuracy_color", "accuracy_size", "accuracy_motion", "accuracy_count"]
         for key in keys {
             let values = reports.compactMap { $0[key] }
             guard !values.isEmpty else { continue }

@@ -49,6 +49,33 @@ import LongLiveEngine
                 != (try a.renoise(chunk: 1, step: 1, frames: 3, frameShape: [2, 4, 4])).scalars)
     }
 
+    @Test func sharedFrameNoiseCorrelatesFramesAcrossChunksAndSteps() throws {
+        let shape = [8, 16, 16], n = 8 * 16 * 16
+        func correlation(_ x: [Float], _ y: [Float]) -> Float { zip(x, y).map { $0 * $1 }.reduce(0, +) / Float(x.count) }
+        let plain = SeededNoise(seed: 7), mixed = SeededNoise(seed: 7, frameShare: 0.9)
+        // Share 0 is the plain draw; with a share, frames of different chunks correlate by it.
+        #expect(try SeededNoise(seed: 7, frameShare: 0).chunkNoise(startFrame: 0, frames: 3, frameShape: shape).scalars
+                == plain.chunkNoise(startFrame: 0, frames: 3, frameShape: shape).scalars)
+        let first = try mixed.chunkNoise(startFrame: 0, frames: 3, frameShape: shape).scalars
+        let later = try mixed.chunkNoise(startFrame: 9, frames: 3, frameShape: shape).scalars
+        #expect(abs(correlation(Array(first[0..<n]), Array(later[(2 * n)..<(3 * n)])) - 0.9) < 0.08)
+        let independent = try plain.chunkNoise(startFrame: 9, frames: 3, frameShape: shape).scalars
+        #expect(abs(correlation(Array(first[0..<n]), Array(independent[(2 * n)..<(3 * n)]))) < 0.15)
+        // Re-noising shares its common part across chunks of the same step, not across steps.
+        let r1 = try mixed.renoise(chunk: 1, step: 2, frames: 1, frameShape: shape).scalars
+        let r4 = try mixed.renoise(chunk: 4, step: 2, frames: 1, frameShape: shape).scalars
+        let other = try mixed.renoise(chunk: 4, step: 3, frames: 1, frameShape: shape).scalars
+        #expect(abs(correlation(r1, r4) - 0.9) < 0.08 && abs(correlation(r1, other)) < 0.15)
+        // Chunking still does not matter.
+        let whole = try SeededNoise(seed: 7, frameShare: 0.5).chunkNoise(startFrame: 0, frames: 6, frameShape: shape).scalars
+        let b = SeededNoise(seed: 7, frameShare: 0.5)
+        #expect(whole == (try b.chunkNoise(startFrame: 0, frames: 3, frameShape: shape).scalars + b.chunkNoise(startFrame: 3, frames: 3, frameShape: shape).scalars))
+        #expect { try SeededNoise(seed: 7, frameShare: 2).chunkNoise(startFrame: 0, frames: 1, frameShape: shape) } throws: { "\($0)".contains("must be in [0, 1]") }
+        var settings = GenerationSettings()
+        settings.frameNoiseShare = -0.1
+        #expect { try settings.validate() } throws: { "\($0)".contains("--frame-noise-share") }
+    }
+
     @Test func generationIsReproducibleBySeed() throws {
         func run(seed: UInt64) throws -> [Float] {
             let model = try EngineFixtures.tinyModel()

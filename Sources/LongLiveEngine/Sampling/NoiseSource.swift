@@ -8,23 +8,40 @@ public protocol NoiseSource: AnyObject {
 
 /// Counter-based seeded noise: the same seed gives the same video on every run and machine, and a
 /// frame's starting noise does not depend on chunk size or on what came before it.
+///
+/// With a `frameShare` ρ > 0 every draw is a ``MixedNoisePrior``: a share ρ of its variance is one
+/// draw for the whole video (one for the starting noise, one per denoising step for the re-noising),
+/// the rest is the frame's own. The world models' last steps leave an error that follows the noise,
+/// so independent frames flicker and their subjects change outline from frame to frame; shared noise
+/// keeps them steady across frames and chunks. For the few-step student the shared draw also sets a
+/// layout that every chunk repeats, which is why streaming leaves it off unless asked
+/// (``GenerationSettings/frameNoiseShare``).
 public final class SeededNoise: NoiseSource {
     public let seed: UInt64
+    /// Share of each frame's noise variance common to all frames (0: independent frames).
+    public let frameShare: Float
     let rng: Philox4x32
 
-    public init(seed: UInt64) {
+    public init(seed: UInt64, frameShare: Float = 0) {
         self.seed = seed
+        self.frameShare = frameShare
         rng = Philox4x32(seed: seed)
     }
 
     public func chunkNoise(startFrame: Int, frames: Int, frameShape: [Int]) throws -> Tensor {
         let parts = (0..<frames).map { f in rng.normalTensor(shape: [1] + frameShape, stream: UInt64(startFrame + f)) }
-        return Tensor.concatenate(parts)
+        return try shared(Tensor.concatenate(parts), stream: UInt64(1) << 49, frameShape: frameShape)
     }
 
     public func renoise(chunk: Int, step: Int, frames: Int, frameShape: [Int]) throws -> Tensor {
         let stream = (UInt64(1) << 48) | (UInt64(chunk) << 8) | UInt64(step & 0xFF)
-        return rng.normalTensor(shape: [frames] + frameShape, stream: stream)
+        return try shared(rng.normalTensor(shape: [frames] + frameShape, stream: stream), stream: (UInt64(1) << 50) | UInt64(step & 0xFF), frameShape: frameShape)
+    }
+
+    /// `perFrame` mixed with the video-wide draw of `stream` (unchanged at share 0).
+    func shared(_ perFrame: Tensor, stream: UInt64, frameShape: [Int]) throws -> Tensor {
+        guard frameShare != 0 else { return perFrame }
+        return try MixedNoisePrior.mix(perFrame: perFrame, shared: rng.normalTensor(shape: frameShape, stream: stream), share: frameShare)
     }
 }
 

@@ -26,6 +26,10 @@ public struct GenerationSettings: Equatable, Sendable {
     public var timestepShift = 5.0
     /// Timestep of the context pass and the re-cache (0: clean).
     public var contextTimestep: Float = 0
+    /// Share of the noise common to all frames of the video (``SeededNoise/frameShare``; 0: independent
+    /// frames, as the reference). Off by default: for the embedded student it raises the consistency
+    /// metrics but freezes the layout of the shared draw into every chunk (docs/results.md).
+    public var frameNoiseShare: Float = 0
 
     public init() {}
 
@@ -37,6 +41,9 @@ public struct GenerationSettings: Equatable, Sendable {
             throw LongLiveError("--window \(windowFrames) must hold the sink (\(sinkFrames)) plus one chunk (\(chunkFrames)); use --window \(chunkFrames + sinkFrames) or more")
         }
         _ = try FlowMatchSchedule(shift: timestepShift).denoisingTimesteps(nominal: denoisingSteps, warp: warpDenoisingSteps)
+        guard (0...1).contains(frameNoiseShare) else {
+            throw LongLiveError("--frame-noise-share is a share of variance in 0...1 (got \(frameNoiseShare))")
+        }
         guard timestepShift > 0 else { throw LongLiveError("--shift must be positive (got \(timestepShift))") }
     }
 

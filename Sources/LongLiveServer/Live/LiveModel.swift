@@ -23,7 +23,7 @@ public final class LiveModel: @unchecked Sendable {
 
     /// A new session over the shared model, generating from `seed` with `settings`.
     public func makeSession(seed: UInt64, settings: GenerationSettings) throws -> StreamingSession {
-        let generator = try StreamingGenerator(model: model, settings: settings, frameShape: frameShape, noise: SeededNoise(seed: seed))
+        let generator = try StreamingGenerator(model: model, settings: settings, frameShape: frameShape, noise: SeededNoise(seed: seed, frameShare: settings.frameNoiseShare))
         return StreamingSession(generator: generator, encoder: encoder)
     }
 
