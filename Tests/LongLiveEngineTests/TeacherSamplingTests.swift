@@ -195,6 +195,8 @@ import LongLiveModels
         #expect(frameDistance(n0) > 1.5 && frameDistance(n1) < 0.4)
         #expect(try shared.noise(frames: 2, seed: 5).scalars == n1.scalars)
         #expect(try shared.noise(frames: 2, seed: 6).scalars != n1.scalars)
+        sampler.frameNoiseShare = -0.5
+        #expect { try TeacherClipGenerator(bundle: Self.tinyBundle(), sampler: sampler).noise(frames: 2, seed: 5) } throws: { "\($0)".contains("common to all frames must be in [0, 1]") }
         // And the samples: frames of a clip drawn from shared noise end closer together.
         let prompt = "a red circle moves left"
         let a = try independent.latents(prompt: prompt, frames: 2, seed: 5), b = try shared.latents(prompt: prompt, frames: 2, seed: 5)

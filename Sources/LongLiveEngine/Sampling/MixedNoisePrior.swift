@@ -13,7 +13,7 @@ public enum MixedNoisePrior {
     /// `perFrame` `[F, …]` mixed with `shared` (the shape of one frame) at share `share` = ρ in [0, 1].
     public static func mix(perFrame: Tensor, shared: Tensor, share: Float) throws -> Tensor {
         guard share >= 0, share <= 1 else {
-            throw LongLiveError("the shared share of the starting noise must be in [0, 1], got \(share)")
+            throw LongLiveError("the share of the noise common to all frames must be in [0, 1], got \(share)")
         }
         guard perFrame.rank >= 2, Array(perFrame.shape.dropFirst()) == shared.shape else {
             throw LongLiveError("the shared noise has shape \(shared.shape); each frame of \(perFrame.shape) needs \(Array(perFrame.shape.dropFirst()))")

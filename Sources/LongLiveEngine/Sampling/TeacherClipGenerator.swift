@@ -33,7 +33,7 @@ public final class TeacherClipGenerator {
     public func noise(frames: Int, seed: UInt64) throws -> Tensor {
         let rng = Philox4x32(seed: seed)
         let perFrame = rng.normalTensor(shape: [frames] + frameShape, stream: 0x7EAC_0000)
-        guard sampler.frameNoiseShare > 0 else { return perFrame }
+        guard sampler.frameNoiseShare != 0 else { return perFrame }
         return try MixedNoisePrior.mix(perFrame: perFrame, shared: rng.normalTensor(shape: frameShape, stream: 0x7EAC_0001), share: sampler.frameNoiseShare)
     }
 
