@@ -24,6 +24,8 @@ struct SuiteCommand: ParsableCommand {
     @Option(help: "Switch policy: recache, keep or reset.") var switchPolicy = "recache"
     @Option(help: "Attention window in latent frames (sink included).") var window = 12
     @Option(help: "Frame-sink frames (0: none).") var sink = 3
+    @Flag(inversion: .prefixedNo, help: "Keep the first prompt's sink across re-caches (LongLive v1 default); --no-global-sink re-caches it too.")
+    var globalSink = true
     @Option(help: "Share of the noise common to all frames of a video, 0…1 (0: independent frames).") var frameNoiseShare: Float = 0
     @Option(help: "Score only the first N scripts.") var limit: Int?
     @Option(help: "Write the mean report (JSON) here.") var json: String?
@@ -32,7 +34,7 @@ struct SuiteCommand: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         let (dit, encoder) = try model.map { try EmbeddedModel.load(bundle: $0) } ?? EmbeddedModel.load()
         var settings = GenerationSettings()
-        settings.windowFrames = window; settings.sinkFrames = sink
+        settings.windowFrames = window; settings.sinkFrames = sink; settings.globalSink = globalSink
         guard let policy = SwitchPolicy(rawValue: switchPolicy) else { throw ValidationError("--switch-policy must be recache, keep or reset") }
         settings.switchPolicy = policy
         settings.frameNoiseShare = frameNoiseShare
@@ -73,7 +75,7 @@ struct SuiteCommand: ParsableCommand {
         }
         let report = EvalReport.mean(reports)
         if let json { try FileIO.write(json, bytes: Array((report.json.serialized() + "\n").utf8)) }
-        print("settings: switch \(switchPolicy), window \(window), sink \(sink), frame noise share \(fmt(Double(frameNoiseShare), 2)); \(reports.count) scripts; chunk median \(fmt(median(chunkSeconds), 3)) s")
+        print("settings: switch \(switchPolicy), window \(window), sink \(sink)\(globalSink ? "" : " (re-cached at switches)"), frame noise share \(fmt(Double(frameNoiseShare), 2)); \(reports.count) scripts; chunk median \(fmt(median(chunkSeconds), 3)) s")
         let keys = ["adherence", "adherence_steady", "subject_consistency", "background_consistency", "subject_consistency_cross_switch",
                     "background_consistency_cross_switch", "switch_latency_frames", "motion_smoothness", "dynamic_degree", "quality_star",
                     "accuracy_shape", "accuracy_color", "accuracy_size", "accuracy_motion", "accuracy_count"]
