@@ -76,7 +76,7 @@ struct TrainDMDCommand: ParsableCommand {
     @Option(help: "Generator learning rate.") var generatorLR: Float = 2e-5
     @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
     @Option(help: "Generator update every N steps.") var generatorEvery = 5
-    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
+    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance: Float = 3
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 100
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
@@ -125,7 +125,7 @@ struct TrainLongCommand: ParsableCommand {
     @Option(help: "Generator learning rate.") var generatorLR: Float = 1e-4
     @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
     @Option(help: "Generator update every N steps.") var generatorEvery = 5
-    @Option(help: "Teacher guidance scale.") var guidance: Float = 4
+    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance: Float = 3
     @Option(help: "Steps between checkpoints (taken at the next sequence boundary).") var checkpointEvery = 100
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0

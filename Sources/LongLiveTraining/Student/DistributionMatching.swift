@@ -3,8 +3,9 @@
 /// samples). Both are bidirectional models that see the whole clip at one timestep.
 public struct DistributionMatching {
     public let teacher: WanTransformer
-    /// Classic CFG scale of the real score (the spec's `c + 3(c − u)` is scale 4).
-    public var guidance: Float = 4
+    /// Classic CFG scale of the real score. The spec's `c + 3(c − u)` is scale 4; 3 is the top of the committed
+    /// world teacher's plateau (its samples are best at 1.5–3, docs/training.md).
+    public var guidance: Float = 3
     public var shift = 5.0
     /// Timesteps are clamped to [minStep, maxStep]·1000 after shifting.
     public var minStep: Float = 0.02

@@ -13,7 +13,7 @@ public struct SelfForcingConfig: Sendable {
     /// The generator is updated on steps divisible by this; the critic on every step.
     public var generatorEvery = 5
     /// Classic CFG scale of the teacher's score.
-    public var guidance: Float = 4
+    public var guidance: Float = 3
     public var seed: UInt64 = 0
 
     public init() {}

@@ -17,7 +17,7 @@ public struct LongTuningConfig: Sendable {
     public var weightDecay: Float = 0.01
     public var gradientClip: Float = 10
     public var generatorEvery = 5
-    public var guidance: Float = 4
+    public var guidance: Float = 3
     public var seed: UInt64 = 0
 
     public init() {}
