@@ -149,6 +149,10 @@ struct GenerateCommand: ParsableCommand {
         let noise: NoiseSource
         var frameShape: [Int]
         if let r = replayNoise {
+            // Recorded noise is replayed as it was drawn; a share would be silently ignored.
+            guard frameNoiseShare == 0 else {
+                throw LongLiveError("--replay-noise replays the recorded noise as it is, so --frame-noise-share \(frameNoiseShare) would have no effect; drop one of the two")
+            }
             let replay = try ReplayNoise(path: r)
             noise = replay
             frameShape = replay.frameShape

@@ -64,6 +64,7 @@ import Glibc
         ("--frames 12", "no prompt"),
         ("--prompt x --frames 12 --weights /nonexistent.safetensors", "does not exist"),
         ("--prompt x --frames 12 --replay-noise /nonexistent.safetensors", "/nonexistent.safetensors"),
+        ("--prompt x --frames 12 --replay-noise /nonexistent.safetensors --frame-noise-share 0.5", "drop one of the two"),
         ("--prompts /nonexistent.txt --frames 12", "/nonexistent.txt"),
         ("--prompt x --frames 12 --switch-frames 4", "several prompts"),
         ("--prompt x --frames 12 -o out.safetensors --prompt-embeddings /nonexistent.st", "/nonexistent.st"),
