@@ -73,10 +73,11 @@ struct TrainDMDCommand: ParsableCommand {
     @Option(help: "ODE-initialised student.") var student = "runs/ode/student.safetensors"
     @Option(help: "Output folder.") var out = "runs/dmd"
     @Option(help: "Steps (critic updates; the generator every --generator-every).") var steps = 1000
-    @Option(help: "Generator learning rate.") var generatorLR: Float = 2e-5
-    @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
-    @Option(help: "Generator update every N steps.") var generatorEvery = 5
-    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance: Float = 3
+    // Training defaults come from the library's config, so the CLI and the library cannot drift apart.
+    @Option(help: "Generator learning rate.") var generatorLR = SelfForcingConfig().generatorLearningRate
+    @Option(help: "Critic learning rate.") var criticLR = SelfForcingConfig().criticLearningRate
+    @Option(help: "Generator update every N steps.") var generatorEvery = SelfForcingConfig().generatorEvery
+    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance = SelfForcingConfig().guidance
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 100
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
@@ -119,13 +120,13 @@ struct TrainLongCommand: ParsableCommand {
     @Option(help: "Short-tuned student (from `train dmd`).") var student = "runs/dmd/student.safetensors"
     @Option(help: "Output folder.") var out = "runs/long"
     @Option(help: "Steps (one call of a sequence each).") var steps = 1000
-    @Option(help: "Longest sequence (frames).") var maxFrames = 48
-    @Option(help: "LoRA rank (0: full fine-tuning).") var loraRank = 16
-    @Option(help: "LoRA alpha.") var loraAlpha: Float = 16
-    @Option(help: "Generator learning rate.") var generatorLR: Float = 1e-4
-    @Option(help: "Critic learning rate.") var criticLR: Float = 2e-5
-    @Option(help: "Generator update every N steps.") var generatorEvery = 5
-    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance: Float = 3
+    @Option(help: "Longest sequence (frames).") var maxFrames = LongTuningConfig().maxFrames
+    @Option(help: "LoRA rank (0: full fine-tuning).") var loraRank = LongTuningConfig().loraRank ?? 0
+    @Option(help: "LoRA alpha.") var loraAlpha = LongTuningConfig().loraAlpha
+    @Option(help: "Generator learning rate.") var generatorLR = LongTuningConfig().generatorLearningRate
+    @Option(help: "Critic learning rate.") var criticLR = LongTuningConfig().criticLearningRate
+    @Option(help: "Generator update every N steps.") var generatorEvery = LongTuningConfig().generatorEvery
+    @Option(help: "Teacher guidance scale of the real score (the committed teacher's plateau is 1.5–3).") var guidance = LongTuningConfig().guidance
     @Option(help: "Steps between checkpoints (taken at the next sequence boundary).") var checkpointEvery = 100
     @Flag(help: "Continue from OUT/checkpoint.") var resume = false
     @Option var seed: UInt64 = 0
